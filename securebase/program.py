@@ -1,0 +1,56 @@
+"""Entry point of the Pulumi program: settings, validation, organization read, components."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from securebase.landing_zone import build_landing_zone, export_outputs
+from securebase.organization_facts import read_organization_facts
+from securebase.problems import ConfigurationError
+from securebase.settings import CONFIG_NAMESPACE, Settings, SettingsError, settings_from_mapping
+from securebase.validation import load_landing_zone
+
+
+def stack_config_values() -> dict[str, Any]:
+    """Return this stack's `securebase:` config as a mapping of camelCase key to value.
+
+    Structured values arrive as JSON text, and plain strings as they are.
+    """
+    from pulumi.runtime import config as runtime_config
+
+    # NOTE: the SDK has no public call that lists config keys; CONFIG and the
+    # PULUMI_CONFIG environment variable are where pulumi 3.272 keeps them.
+    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    prefix = f"{CONFIG_NAMESPACE}:"
+    values: dict[str, Any] = {}
+    for key, text in raw.items():
+        if not key.startswith(prefix):
+            continue
+        try:
+            values[key[len(prefix) :]] = json.loads(text)
+        except (TypeError, ValueError):
+            values[key[len(prefix) :]] = text
+    return values
+
+
+def load_settings(stack: str) -> Settings:
+    """Validate this stack's settings; raises SettingsError with every problem."""
+    return settings_from_mapping(stack_config_values(), source=f"Pulumi.{stack}.yaml")
+
+
+def run(project_dir: Path) -> None:
+    """Run the landing-zone program; any invalid input ends it before a resource is registered."""
+    try:
+        settings = load_settings(pulumi.get_stack())
+        adopted_ous = [ou_id for ou_id in [settings.customers_ou_id, *settings.tier_ou_ids.values()] if ou_id]
+        facts = read_organization_facts(adopted_ous)
+        config = load_landing_zone(settings, project_dir, organization=facts)
+    except (SettingsError, ConfigurationError) as error:
+        # RunError ends the program with the message alone, without a Python traceback.
+        raise pulumi.RunError(str(error)) from None
+    zone = build_landing_zone(config)
+    export_outputs(config, zone)
