@@ -1,0 +1,1 @@
+"""Checks against an organization, and the result records that reports and billing read."""
