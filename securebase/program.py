@@ -46,6 +46,8 @@ def run(project_dir: Path) -> None:
     """Run the landing-zone program; any invalid input ends it before a resource is registered."""
     try:
         settings = load_settings(pulumi.get_stack())
+        # Offline checks first, so an invalid file is rejected before any AWS call.
+        load_landing_zone(settings, project_dir)
         adopted_ous = [ou_id for ou_id in [settings.customers_ou_id, *settings.tier_ou_ids.values()] if ou_id]
         facts = read_organization_facts(adopted_ous)
         config = load_landing_zone(settings, project_dir, organization=facts)

@@ -369,9 +369,9 @@ def _check_account_lock(customers: list[Customer], settings: Settings, project_d
                     field=customer.root_email_field,
                     value=customer.root_email,
                     line=customer.lines.get("root_email"),
-                    rule=f"root email differs from {locked_email!r} pinned in {source}; AWS changes an "
-                    "account's root email only through the root user, and the provider would replace "
-                    "the account",
+                    rule=f"root email differs from {locked_email!r} pinned in {source}; changing a root "
+                    "email is a manual step, because AWS changes it only through the account's root user "
+                    "and the provider would replace the account",
                     fix=f"restore the root email; to change it, do so by hand as the root user in the AWS "
                     f"console, then update accounts.{key}.root_email in {source}",
                 )

@@ -32,6 +32,7 @@ class FakeOrganization(pulumi.runtime.Mocks):
     organization_id: str = "o-a1b2c3d4e5"
     management_account_id: str = "111122223333"
     root_id: str = "r-ab12"
+    calls: list[str] = field(default_factory=list)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if args.resource_id:
@@ -48,6 +49,7 @@ class FakeOrganization(pulumi.runtime.Mocks):
         return f"{args.name}-id", dict(args.inputs)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> Any:
+        self.calls.append(args.token)
         if args.token == "aws:organizations/getOrganization:getOrganization":
             return self._organization()
         if args.token == "aws:organizations/getPoliciesForTarget:getPoliciesForTarget":
@@ -111,3 +113,29 @@ def bundled_accounts() -> dict[str, str]:
         "222233334444": "aws-accounts+acme-finance@securebase-provider.example",
         "333344445555": "aws-accounts+medicorp-health@securebase-provider.example",
     }
+
+
+def customer_fields(**overrides: Any) -> dict[str, Any]:
+    """Return the fields of a valid fintech customer file, with `overrides` applied (None removes)."""
+    fields: dict[str, Any] = {
+        "name": "Northwind Payments Ltd",
+        "tier": "fintech",
+        "framework": "soc2",
+        "prefix": "northwind",
+        "contact_email": "security@northwind.example",
+    }
+    fields.update(overrides)
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def seed_customers() -> dict[str, dict[str, Any]]:
+    """Return the two seed customers' fields as shipped in customers/."""
+    return {
+        key: yaml.safe_load((REPO / "customers" / f"{key}.yaml").read_text())
+        for key in ("acme-finance", "medicorp-health")
+    }
+
+
+def urn_names(run: RecordedRun, urns: set[str]) -> set[str]:
+    """Return the logical names of the given URNs."""
+    return {urn.split("::")[-1] for urn in urns}

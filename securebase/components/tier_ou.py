@@ -29,14 +29,17 @@ class TierOU(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: TierOUArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{TYPE_PREFIX}:TierOU", name, None, opts)
-        # Protected: an OU that still holds accounts cannot be deleted anyway, and a
-        # planned delete is a sign that customer files went missing.
+        # Not protected: when a tier's last customer moves to another tier, its OU is
+        # deleted after the move, and AWS refuses to delete an OU that still holds
+        # accounts. An adopted OU existed before SecureBase, so it is only forgotten.
         self.ou = aws.organizations.OrganizationalUnit(
             f"{name}-ou",
             name=args.ou_name,
             parent_id=args.parent_id,
             tags={**args.tags, "securebase:tier": args.tier},
-            opts=pulumi.ResourceOptions(parent=self, import_=args.adopt_id, protect=True),
+            opts=pulumi.ResourceOptions(
+                parent=self, import_=args.adopt_id, retain_on_delete=args.adopt_id is not None
+            ),
         )
         self.ou_id = self.ou.id
         self.register_outputs({"ouId": self.ou.id, "ouName": args.ou_name})

@@ -71,6 +71,14 @@ class RecordedRun:
         return matches[0]
 
 
+class ProgramError(Exception):
+    """The program ended with a RunError; `run` holds what it registered before that."""
+
+    def __init__(self, message: str, run: RecordedRun):
+        super().__init__(message)
+        self.run = run
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """Mock monitor that keeps the parent, dependencies and options of each registration.
 
@@ -165,7 +173,11 @@ def run_program(
         if root is not None:
             exported.update(await pulumi.Output.from_input(root.outputs).future() or {})
 
-    _sync_await(run_pulumi_func(body))
+    try:
+        _sync_await(run_pulumi_func(body))
+    except pulumi.RunError as error:
+        partial = RecordedRun(resources=list(monitor.records), outputs={}, logs=collector.messages)
+        raise ProgramError(str(error), partial) from None
     return RecordedRun(resources=list(monitor.records), outputs=_plain(exported), logs=collector.messages)
 
 
