@@ -103,7 +103,7 @@ def customer_files(folder: Path) -> list[Path]:
 
 
 def parse_customer_file(path: Path, display_path: str) -> tuple[LoadedFile | None, list[Problem]]:
-    """Parse one customer file; return it, or the problems that stop it from parsing."""
+    """Parse one customer file; return it when its fields parsed, and every problem found."""
     key = path.stem
     problems: list[Problem] = []
     if not CUSTOMER_KEY_PATTERN.match(key):
@@ -159,6 +159,5 @@ def parse_customer_file(path: Path, display_path: str) -> tuple[LoadedFile | Non
     except ValidationError as error:
         problems += problems_from_pydantic(error, source=display_path, lines=lines)
         return None, problems
-    if problems:
-        return None, problems
-    return LoadedFile(key=key, path=path, model=model, lines=lines), []
+    # A file with an invalid name still goes through the later checks, so every problem shows at once.
+    return LoadedFile(key=key, path=path, model=model, lines=lines), problems
