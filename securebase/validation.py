@@ -10,11 +10,11 @@ the live organization take an `OrganizationFacts` read beforehand.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 import yaml
 

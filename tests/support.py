@@ -60,10 +60,20 @@ class FakeOrganization(pulumi.runtime.Mocks):
         raise AssertionError(f"unhandled call {args.token} with {args.args}")
 
     def _organization(self) -> dict[str, Any]:
-        accounts = [{"id": self.management_account_id, "email": "management@provider.example",
-                     "name": "Management", "state": "ACTIVE", "status": "ACTIVE", "arn": "arn"}]
-        accounts += [{"id": account_id, "email": email, "name": account_id, "state": "ACTIVE", "status": "ACTIVE", "arn": "arn"}
-                     for account_id, email in self.accounts.items()]
+        accounts = [
+            {
+                "id": self.management_account_id,
+                "email": "management@provider.example",
+                "name": "Management",
+                "state": "ACTIVE",
+                "status": "ACTIVE",
+                "arn": "arn",
+            }
+        ]
+        accounts += [
+            {"id": account_id, "email": email, "name": account_id, "state": "ACTIVE", "status": "ACTIVE", "arn": "arn"}
+            for account_id, email in self.accounts.items()
+        ]
         policy_types = [{"type": "SERVICE_CONTROL_POLICY", "status": "ENABLED"}] if self.scp_enabled else []
         return {
             "id": self.organization_id,

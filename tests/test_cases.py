@@ -52,7 +52,9 @@ def _case1_org():
 
 def _account_change(before, after):
     """Return the account inputs that differ, and whether any of them would replace it."""
-    changed = {key for key in before.inputs.keys() | after.inputs.keys() if before.inputs.get(key) != after.inputs.get(key)}
+    changed = {
+        key for key in before.inputs.keys() | after.inputs.keys() if before.inputs.get(key) != after.inputs.get(key)
+    }
     replacing = (changed & REPLACING_ACCOUNT_INPUTS) - set(after.ignore_changes)
     return changed, replacing
 
@@ -78,9 +80,9 @@ def _policies_on(run, ou_name):
 
 def test_case1a_name_edit_updates_in_place(tmp_path):
     before = run_landing_zone(_case1_project(tmp_path / "a"), _case1_org()).named("bluefin-capital-account")
-    after = run_landing_zone(
-        _case1_project(tmp_path / "b", name="Bluefin Capital Holdings LLC"), _case1_org()
-    ).named("bluefin-capital-account")
+    after = run_landing_zone(_case1_project(tmp_path / "b", name="Bluefin Capital Holdings LLC"), _case1_org()).named(
+        "bluefin-capital-account"
+    )
 
     changed, replacing = _account_change(before, after)
 
@@ -92,9 +94,7 @@ def test_case1a_name_edit_updates_in_place(tmp_path):
 
 def test_case1b_tier_change_moves_account(tmp_path):
     before_run = run_landing_zone(_case1_project(tmp_path / "a"), _case1_org())
-    after_run = run_landing_zone(
-        _case1_project(tmp_path / "b", tier="healthcare", framework="hipaa"), _case1_org()
-    )
+    after_run = run_landing_zone(_case1_project(tmp_path / "b", tier="healthcare", framework="hipaa"), _case1_org())
     before = before_run.named("bluefin-capital-account")
     after = after_run.named("bluefin-capital-account")
 
@@ -295,7 +295,11 @@ def test_case5_fixture_sizes_match_case(size_catalog):
 
 
 def _soc2_contents(run):
-    return {policy.inputs["name"]: policy.inputs["content"] for policy in run.of_type(POLICY) if policy.inputs["name"].startswith("securebase-soc2-")}
+    return {
+        policy.inputs["name"]: policy.inputs["content"]
+        for policy in run.of_type(POLICY)
+        if policy.inputs["name"].startswith("securebase-soc2-")
+    }
 
 
 def test_case5_documents_minified_and_split(tmp_path, size_catalog):
@@ -327,7 +331,11 @@ def test_case5_statement_too_large_rejected(tmp_path, size_catalog):
     _write_document(catalog / "soc2" / "huge.json", 1, 400)
     project = make_project(tmp_path, customers={"northwind-payments": customer_fields()})
 
-    with pytest.raises(ProgramError, match=r"huge\.json: Policy\.Statement\[DenyGeneratedStatement00\]: statement is \d+ characters minified, above the SCP size limit of 5120"):
+    with pytest.raises(
+        ProgramError,
+        match=r"huge\.json: Policy\.Statement\[DenyGeneratedStatement00\]: "
+        r"statement is \d+ characters minified, above the SCP size limit of 5120",
+    ):
         run_landing_zone(project, guardrailCatalogDir=str(catalog), quotas={"maxScpSize": 5120})
 
 
@@ -416,7 +424,9 @@ def test_case7_adopted_accounts_take_no_lane(tmp_path):
         )
         for number in range(7)
     }
-    org = FakeOrganization(accounts={f"10000000000{n}": f"aws-accounts+customer-{n}@securebase-provider.example" for n in range(7)})
+    org = FakeOrganization(
+        accounts={f"10000000000{n}": f"aws-accounts+customer-{n}@securebase-provider.example" for n in range(7)}
+    )
     run = run_landing_zone(make_project(tmp_path, customers=customers), org)
 
     for account in run.of_type(ACCOUNT):

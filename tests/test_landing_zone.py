@@ -8,7 +8,6 @@ from collections import Counter
 import pytest
 
 from securebase.offline.runtime import ProgramError
-
 from tests.support import (
     ACCOUNT,
     ATTACHMENT,

@@ -44,18 +44,29 @@ def _write_set(tmp_path, documents):
 
 
 def _document(statements):
-    return {"Description": "Demo.", "Requirements": {"soc2": ["CC6.1"]}, "Policy": {"Version": "2012-10-17", "Statement": statements}}
+    return {
+        "Description": "Demo.",
+        "Requirements": {"soc2": ["CC6.1"]},
+        "Policy": {"Version": "2012-10-17", "Statement": statements},
+    }
 
 
 def _statement(sid, padding=0):
-    return {"Sid": sid, "Effect": "Deny", "Action": ["s3:DeleteBucket"] + [f"s3:Get{'X' * padding}{n}" for n in range(3)], "Resource": "*"}
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Action": ["s3:DeleteBucket"] + [f"s3:Get{'X' * padding}{n}" for n in range(3)],
+        "Resource": "*",
+    }
 
 
 def test_placeholder_substituted(tmp_path):
     statement = _statement("DenyA")
     statement["Condition"] = {"ArnNotLike": {"aws:PrincipalARN": "arn:aws:iam::*:role/{{platform_role_name}}"}}
     catalog = _write_set(tmp_path, {"one": _document([statement])})
-    documents, problems = load_guardrail_set("demo", catalog_dir=catalog, platform_role_name="PlatformAdmin", max_size=10240)
+    documents, problems = load_guardrail_set(
+        "demo", catalog_dir=catalog, platform_role_name="PlatformAdmin", max_size=10240
+    )
 
     assert problems == []
     assert "arn:aws:iam::*:role/PlatformAdmin" in documents[0].content

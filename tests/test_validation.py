@@ -37,23 +37,62 @@ def _problems(project, settings=None, organization=None):
 
 # One customer file with one bad field; the expected message fragment names the file, field and rule.
 SINGLE_FILE_CASES = [
-    ("unknown field", customer_fields(colour="blue"), r"customers/cust-c\.yaml:6: colour: extra inputs are not permitted.*Fix: remove the field"),
-    ("missing field", customer_fields(prefix=None), r"customers/cust-c\.yaml: prefix: field required.*Fix: add the field"),
-    ("unknown tier", customer_fields(tier="retail"), r"c\.yaml:2: tier: unknown tier \(got 'retail'\)\. Fix: use one of: fintech, healthcare, gov-federal"),
-    ("framework not allowed", customer_fields(framework="hipaa"), r"c\.yaml:3: framework: framework is not allowed for tier fintech \(got 'hipaa'\)\. Fix: tier fintech runs under framework soc2"),
+    (
+        "unknown field",
+        customer_fields(colour="blue"),
+        r"customers/cust-c\.yaml:6: colour: extra inputs are not permitted.*Fix: remove the field",
+    ),
+    (
+        "missing field",
+        customer_fields(prefix=None),
+        r"customers/cust-c\.yaml: prefix: field required.*Fix: add the field",
+    ),
+    (
+        "unknown tier",
+        customer_fields(tier="retail"),
+        r"c\.yaml:2: tier: unknown tier \(got 'retail'\)\. Fix: use one of: fintech, healthcare, gov-federal",
+    ),
+    (
+        "framework not allowed",
+        customer_fields(framework="hipaa"),
+        r"c\.yaml:3: framework: framework is not allowed for tier fintech \(got 'hipaa'\)\. "
+        r"Fix: tier fintech runs under framework soc2",
+    ),
     ("unknown framework", customer_fields(framework="pci"), r"framework: unknown framework \(got 'pci'\)"),
-    ("short account id", customer_fields(account_id="12345"), r"account_id: does not match the pattern \^\\d\{12\}\$ \(got '12345'\)"),
-    ("unquoted account id", customer_fields(account_id=222233334444), r"account_id: write the account id as a quoted string"),
-    ("bad contact email", customer_fields(contact_email="john at acme"), r"contact_email: must be an email address .*\(got 'john at acme'\)"),
+    (
+        "short account id",
+        customer_fields(account_id="12345"),
+        r"account_id: does not match the pattern \^\\d\{12\}\$ \(got '12345'\)",
+    ),
+    (
+        "unquoted account id",
+        customer_fields(account_id=222233334444),
+        r"account_id: write the account id as a quoted string",
+    ),
+    (
+        "bad contact email",
+        customer_fields(contact_email="john at acme"),
+        r"contact_email: must be an email address .*\(got 'john at acme'\)",
+    ),
     ("bad root email", customer_fields(root_email="root@"), r"root_email: must be an email address"),
     ("bad prefix", customer_fields(prefix="Acme_Corp"), r"prefix: does not match the pattern"),
-    ("negative price", customer_fields(monthly_base_price_usd=-5), r"monthly_base_price_usd: input should be greater than or equal to 0"),
-    ("account name too long", customer_fields(account_name="x" * 51), r"account_name: string should have at most 50 characters"),
+    (
+        "negative price",
+        customer_fields(monthly_base_price_usd=-5),
+        r"monthly_base_price_usd: input should be greater than or equal to 0",
+    ),
+    (
+        "account name too long",
+        customer_fields(account_name="x" * 51),
+        r"account_name: string should have at most 50 characters",
+    ),
     ("tags not a mapping", customer_fields(tags=["a"]), r"tags: input should be a valid dictionary"),
 ]
 
 
-@pytest.mark.parametrize("fields, expected", [case[1:] for case in SINGLE_FILE_CASES], ids=[case[0] for case in SINGLE_FILE_CASES])
+@pytest.mark.parametrize(
+    "fields, expected", [case[1:] for case in SINGLE_FILE_CASES], ids=[case[0] for case in SINGLE_FILE_CASES]
+)
 def test_customer_file_rule(tmp_path, fields, expected):
     project = _write(tmp_path, {"cust-c.yaml": fields})
 
@@ -69,13 +108,18 @@ def test_yaml_syntax_error_names_line(tmp_path):
 def test_file_must_be_mapping(tmp_path):
     project = _write(tmp_path, {"listy.yaml": "- name: x\n"})
 
-    assert "customers/listy.yaml: a customer file must be a mapping of field names to values (got 'list')" in _problems(project)
+    assert "customers/listy.yaml: a customer file must be a mapping of field names to values (got 'list')" in _problems(
+        project
+    )
 
 
 def test_empty_file_rejected(tmp_path):
     project = _write(tmp_path, {"empty.yaml": ""})
 
-    assert "customers/empty.yaml: a customer file must be a mapping of field names to values (got 'empty file')" in _problems(project)
+    assert (
+        "customers/empty.yaml: a customer file must be a mapping of field names to values (got 'empty file')"
+        in _problems(project)
+    )
 
 
 def test_file_name_must_be_customer_key(tmp_path):
@@ -101,7 +145,8 @@ def test_duplicates_across_files(tmp_path, field_name, first, second):
     message = _problems(project)
 
     assert re.search(
-        rf"customers/alpha-co\.yaml(:\d+)?: {field_name}: .* must be unique across customers \(compared ignoring case\), "
+        rf"customers/alpha-co\.yaml(:\d+)?: {field_name}: .* must be unique across customers "
+        r"\(compared ignoring case\), "
         r"but customers/alpha-co\.yaml, customers/beta-co\.yaml share it",
         message,
     ), message
@@ -111,7 +156,10 @@ def test_duplicates_across_files(tmp_path, field_name, first, second):
 def test_duplicate_key_across_suffixes(tmp_path):
     project = _write(
         tmp_path,
-        {"acme.yaml": customer_fields(), "acme.yml": customer_fields(name="Other", prefix="other", contact_email="x@y.example")},
+        {
+            "acme.yaml": customer_fields(),
+            "acme.yml": customer_fields(name="Other", prefix="other", contact_email="x@y.example"),
+        },
     )
 
     assert "customer key is used by customers/acme.yaml, customers/acme.yml" in _problems(project)
@@ -150,7 +198,9 @@ def test_lock_invalid_yaml(tmp_path):
 
 def test_lock_account_id_differs(tmp_path):
     project = _write(tmp_path, {"alpha-co.yaml": customer_fields(account_id="222233334444")})
-    (project / "accounts.lock.yaml").write_text(yaml.safe_dump({"accounts": {"alpha-co": {"account_id": "999988887777"}}}))
+    (project / "accounts.lock.yaml").write_text(
+        yaml.safe_dump({"accounts": {"alpha-co": {"account_id": "999988887777"}}})
+    )
 
     assert "account_id: account id differs from '999988887777' pinned in accounts.lock.yaml" in _problems(project)
 
@@ -159,13 +209,18 @@ def test_ou_depth_over_limit(tmp_path):
     project = _write(tmp_path, {"alpha-co.yaml": customer_fields()})
     message = _problems(project, _settings(customersOuDepth=5))
 
-    assert "securebase:customersOuDepth: tier OUs would sit 6 levels under the root, above the OU nesting limit of 5" in message
+    assert (
+        "securebase:customersOuDepth: tier OUs would sit 6 levels under the root, above the OU nesting limit of 5"
+        in message
+    )
 
 
 def test_unknown_tier_in_adopted_ous(tmp_path):
     project = _write(tmp_path, {"alpha-co.yaml": customer_fields()})
 
-    assert "securebase:tierOuIds.retail: unknown tier" in _problems(project, _settings(tierOuIds={"retail": "ou-ab12-cd34ef56"}))
+    assert "securebase:tierOuIds.retail: unknown tier" in _problems(
+        project, _settings(tierOuIds={"retail": "ou-ab12-cd34ef56"})
+    )
 
 
 def _facts(accounts):
@@ -196,23 +251,38 @@ def test_suspended_account_rejected(tmp_path):
 
 
 def test_adopted_root_email_differs_from_aws(tmp_path):
-    project = _write(tmp_path, {"alpha-co.yaml": customer_fields(account_id="222233334444", root_email="a@alpha.example")})
+    project = _write(
+        tmp_path, {"alpha-co.yaml": customer_fields(account_id="222233334444", root_email="a@alpha.example")}
+    )
     facts = _facts({"222233334444": MemberAccount("222233334444", "other@alpha.example", "Alpha", "ACTIVE")})
 
-    assert "root_email: root email differs from 'other@alpha.example' in AWS; a root email change is a manual step" in _problems(project, organization=facts)
+    assert (
+        "root_email: root email differs from 'other@alpha.example' in AWS; a root email change is a manual step"
+        in _problems(project, organization=facts)
+    )
 
 
 SETTINGS_CASES = [
     ("unknown key", {"customerDir": "x"}, r"Pulumi\.dev\.yaml: securebase:customerDir: extra inputs are not permitted"),
-    ("zero limit", {"quotas": {"maxScpsPerTarget": 0}}, r"securebase:quotas\.maxScpsPerTarget: input should be greater than or equal to 1"),
-    ("plus mailbox", {"rootEmailMailbox": "ops+aws@x.example"}, r"securebase:rootEmailMailbox: must be an email address without a plus part"),
+    (
+        "zero limit",
+        {"quotas": {"maxScpsPerTarget": 0}},
+        r"securebase:quotas\.maxScpsPerTarget: input should be greater than or equal to 1",
+    ),
+    (
+        "plus mailbox",
+        {"rootEmailMailbox": "ops+aws@x.example"},
+        r"securebase:rootEmailMailbox: must be an email address without a plus part",
+    ),
     ("bad ou id", {"customersOuId": "Customers"}, r"securebase:customersOuId: does not match the pattern"),
     ("bad billing", {"billingAccess": "MAYBE"}, r"securebase:billingAccess: input should be 'ALLOW' or 'DENY'"),
     ("bad tier ou", {"tierOuIds": {"fintech": "x"}}, r"securebase:tierOuIds: fintech: 'x' is not an OU id"),
 ]
 
 
-@pytest.mark.parametrize("values, expected", [case[1:] for case in SETTINGS_CASES], ids=[case[0] for case in SETTINGS_CASES])
+@pytest.mark.parametrize(
+    "values, expected", [case[1:] for case in SETTINGS_CASES], ids=[case[0] for case in SETTINGS_CASES]
+)
 def test_settings_rule(values, expected):
     with pytest.raises(SettingsError) as raised:
         _settings(**values)

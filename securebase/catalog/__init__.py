@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from importlib import resources
 from types import MappingProxyType
-from typing import Mapping
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field

@@ -7,7 +7,7 @@ one customer's evidence can be handed over without another's.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 Status = Literal["PASS", "FAIL", "ERROR"]
@@ -15,7 +15,7 @@ Status = Literal["PASS", "FAIL", "ERROR"]
 
 def utc_now() -> str:
     """Return the current UTC time in ISO 8601 with seconds, e.g. 2026-12-04T20:15:00Z."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

@@ -48,9 +48,7 @@ class OrganizationFoundation(pulumi.ComponentResource):
             feature_set="ALL",
             enabled_policy_types=policy_types,
             aws_service_access_principals=principals,
-            opts=pulumi.ResourceOptions(
-                parent=self, import_=facts.id, protect=True, retain_on_delete=True
-            ),
+            opts=pulumi.ResourceOptions(parent=self, import_=facts.id, protect=True, retain_on_delete=True),
         )
         if not facts.scp_enabled_on_root:
             pulumi.log.warn(

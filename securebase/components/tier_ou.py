@@ -37,9 +37,7 @@ class TierOU(pulumi.ComponentResource):
             name=args.ou_name,
             parent_id=args.parent_id,
             tags={**args.tags, "securebase:tier": args.tier},
-            opts=pulumi.ResourceOptions(
-                parent=self, import_=args.adopt_id, retain_on_delete=args.adopt_id is not None
-            ),
+            opts=pulumi.ResourceOptions(parent=self, import_=args.adopt_id, retain_on_delete=args.adopt_id is not None),
         )
         self.ou_id = self.ou.id
         self.register_outputs({"ouId": self.ou.id, "ouName": args.ou_name})

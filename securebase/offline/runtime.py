@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
@@ -103,9 +104,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             parent=request.parent,
             custom=request.custom,
             dependencies=tuple(request.dependencies),
-            property_dependencies={
-                key: tuple(value.urns) for key, value in request.propertyDependencies.items()
-            },
+            property_dependencies={key: tuple(value.urns) for key, value in request.propertyDependencies.items()},
             inputs=_plain(inputs),
             import_id=request.importId,
             protect=request.protect,
