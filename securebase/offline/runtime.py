@@ -170,7 +170,7 @@ def run_program(
         # the exports are read from the root stack resource and resolved here.
         root = pulumi.runtime.settings.get_root_resource()
         if root is not None:
-            exported.update(await pulumi.Output.from_input(root.outputs).future() or {})
+            exported.update(await pulumi.Output.from_input(getattr(root, "outputs", {})).future() or {})
 
     try:
         _sync_await(run_pulumi_func(body))
