@@ -18,7 +18,8 @@ from securebase.validation import load_landing_zone
 def stack_config_values() -> dict[str, Any]:
     """Return this stack's `securebase:` config as a mapping of camelCase key to value.
 
-    Structured values arrive as JSON text, and plain strings as they are.
+    Structured values (objects and lists) arrive as JSON text; scalars stay text, and
+    pydantic converts them to the setting's type.
     """
     from pulumi.runtime import config as runtime_config
 
@@ -30,10 +31,13 @@ def stack_config_values() -> dict[str, Any]:
     for key, text in raw.items():
         if not key.startswith(prefix):
             continue
-        try:
-            values[key[len(prefix) :]] = json.loads(text)
-        except (TypeError, ValueError):
-            values[key[len(prefix) :]] = text
+        name = key[len(prefix) :]
+        values[name] = text
+        if isinstance(text, str) and text.lstrip()[:1] in ("{", "["):
+            try:
+                values[name] = json.loads(text)
+            except ValueError:
+                pass  # pydantic reports the text as an invalid value for the setting
     return values
 
 
