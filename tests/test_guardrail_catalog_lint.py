@@ -16,9 +16,9 @@ PLACEHOLDER = "{{platform_role_name}}"
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 # IAM role names are at most 64 characters, so the size check uses the longest name a customer can configure.
 MAX_LENGTH_ROLE_NAME = "R" * 64
-# AWS Organizations quota for the size of one SCP, in characters.
+# The SCP size quota before May 2026, in characters; documents stay under it so they fit older organizations too.
 MAX_SCP_SIZE = 5120
-# AWS Organizations attaches at most 5 SCPs to one root, OU or account, and FullAWSAccess takes one of them.
+# The per-target SCP quota before May 2026 was 5, and FullAWSAccess takes one of the slots.
 MAX_DOCUMENTS_PER_SET = 4
 
 FRAMEWORKS = ("soc2", "hipaa", "fedramp-moderate")
