@@ -1,0 +1,51 @@
+"""Per-framework control catalog and the assessment of a customer's evidence against it."""
+
+from securebase.controls.assessment import (
+    PROWLER_SOURCE,
+    SECUREBASE_SOURCE,
+    Assessment,
+    CheckEvidence,
+    Rating,
+    RequirementAssessment,
+    SectionSummary,
+    assess,
+    mapped_checks,
+    rate,
+)
+from securebase.controls.catalog import (
+    ACCOUNT_PLACEMENT_CHECK,
+    BASELINE_GUARDRAILS_CHECK,
+    FRAMEWORK_GUARDRAILS_CHECK,
+    CatalogError,
+    FrameworkCatalog,
+    GuardrailControl,
+    Requirement,
+    bundled_controls_dir,
+    guardrail_controls,
+    load_framework_catalog,
+    requirement_matches,
+)
+
+__all__ = [
+    "ACCOUNT_PLACEMENT_CHECK",
+    "BASELINE_GUARDRAILS_CHECK",
+    "FRAMEWORK_GUARDRAILS_CHECK",
+    "PROWLER_SOURCE",
+    "SECUREBASE_SOURCE",
+    "Assessment",
+    "CatalogError",
+    "CheckEvidence",
+    "FrameworkCatalog",
+    "GuardrailControl",
+    "Rating",
+    "Requirement",
+    "RequirementAssessment",
+    "SectionSummary",
+    "assess",
+    "bundled_controls_dir",
+    "guardrail_controls",
+    "load_framework_catalog",
+    "mapped_checks",
+    "rate",
+    "requirement_matches",
+]
