@@ -274,14 +274,14 @@ def simulate(
         except ProgramError as error:
             raise CommandError(str(error), 1) from None
         except RecursionError:
-            # The Pulumi SDK (3.272) walks depends_on chains recursively, and new accounts are
-            # chained in lanes, so a chain is as long as new accounts / maxAccountCreationsInProgress.
+            # The Pulumi SDK (3.272) walks depends_on chains recursively. The program raises the
+            # limit for its chains of new accounts, so this means that margin was too small.
             new_accounts = sum(1 for customer in project.config.customers if not customer.adopted)
             accounts = f"{new_accounts} new account{'s' if new_accounts != 1 else ''}"
             raise CommandError(
                 f"the Pulumi SDK exceeded Python's recursion limit ({sys.getrecursionlimit()}) while "
                 f"ordering {accounts}; `pulumi up` fails the same way, so vend fewer new accounts per "
-                "update or raise the limit with sys.setrecursionlimit in the program",
+                "update",
                 1,
             ) from None
         except (emulation.EmulatedAWSError, botocore.exceptions.ClientError, NotImplementedError) as error:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -58,5 +60,22 @@ def run(project_dir: Path) -> None:
     except (SettingsError, ConfigurationError) as error:
         # RunError ends the program with the message alone, without a Python traceback.
         raise pulumi.RunError(str(error)) from None
+    _allow_deep_creation_chains(config)
     zone = build_landing_zone(config)
     export_outputs(config, zone)
+
+
+def _allow_deep_creation_chains(config) -> None:
+    """Raise Python's recursion limit to fit the chain of new accounts.
+
+    The creation lanes make each new account wait for one created before it, so n new
+    accounts form chains ceil(n / limit) long. The Pulumi SDK (3.272) walks such a chain
+    recursively when it checks dependencies for cycles, using a few frames per link, and
+    fails with RecursionError at about 1,000 new accounts with Python's default limit.
+    """
+    new_accounts = sum(1 for customer in config.customers if not customer.adopted)
+    chain_length = math.ceil(new_accounts / config.settings.quotas.max_account_creations_in_progress)
+    # NOTE: 10 frames per link is a measured margin, not a documented figure.
+    needed = 1_000 + 10 * chain_length
+    if sys.getrecursionlimit() < needed:
+        sys.setrecursionlimit(needed)
