@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from securebase.offline.runtime import ProgramError, run_program
@@ -51,3 +53,24 @@ def test_unknown_setting_rejected():
 
     with pytest.raises(ProgramError, match=r"securebase:customerDir: extra inputs are not permitted"):
         _run_with_config(config)
+
+
+def test_recursion_limit_fits_creation_chain(tmp_path):
+    from tests.support import customer_fields, make_project, run_landing_zone
+
+    customers = {
+        f"customer-{number:02d}": customer_fields(
+            name=f"Customer {number}", prefix=f"cust{number}", contact_email=f"c{number}@example.com"
+        )
+        for number in range(40)
+    }
+    project = make_project(tmp_path, customers=customers)
+    original = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        run_landing_zone(project, quotas={"maxAccountCreationsInProgress": 1})
+        raised_to = sys.getrecursionlimit()
+    finally:
+        sys.setrecursionlimit(original)
+
+    assert raised_to >= 1000 + 10 * 40
