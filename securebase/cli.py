@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -315,15 +316,61 @@ def simulate(
 
 
 def command_simulate(args: argparse.Namespace) -> int:
+    _check_endpoint(args.endpoint_url)
+    if args.serve is not None and args.endpoint_url is not None:
+        raise CommandError("use either --serve or --endpoint-url: --serve starts its own emulator")
+    project = load_project(Path(args.project_dir), args.stack)
+    seconds = None if args.create_account_minutes is None else args.create_account_minutes * 60
+    server = _start_emulator_server(args.serve) if args.serve is not None else None
+    endpoint_url = f"http://127.0.0.1:{args.serve}" if server is not None else args.endpoint_url
+    try:
+        exit_code = _simulate_and_print(args, project, endpoint_url, seconds)
+        if server is not None:
+            _serve_until_interrupted(server, endpoint_url)
+    finally:
+        if server is not None:
+            server.stop()
+    return exit_code
+
+
+def _start_emulator_server(port: int):
+    """Start a moto server thread on 127.0.0.1, in this process so adopted accounts keep their ids."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    try:
+        server.start()
+    except OSError as error:
+        raise CommandError(
+            f"cannot listen on 127.0.0.1:{port} ({error.strerror}); choose another --serve port"
+        ) from None
+    return server
+
+
+def _serve_until_interrupted(server, endpoint_url: str) -> None:
+    print()
+    print(f"The emulated organization is serving at {endpoint_url}. In another shell, run for example:")
+    print("  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1")
+    print(f"  securebase verify --endpoint-url {endpoint_url}")
+    print(f"  securebase scan --all --endpoint-url {endpoint_url}")
+    print("Press Ctrl-C to stop it.", flush=True)
+    try:
+        _wait_for_interrupt()
+    except KeyboardInterrupt:
+        print("Emulator stopped.")
+
+
+def _wait_for_interrupt() -> None:
+    threading.Event().wait()
+
+
+def _simulate_and_print(args: argparse.Namespace, project: Project, endpoint_url: str | None, seconds) -> int:
     from securebase.checks.organization import format_results, passed
     from securebase.offline.plan import format_plan, format_timeline
 
-    _check_endpoint(args.endpoint_url)
-    project = load_project(Path(args.project_dir), args.stack)
-    seconds = None if args.create_account_minutes is None else args.create_account_minutes * 60
     result = simulate(
         project,
-        endpoint_url=args.endpoint_url,
+        endpoint_url=endpoint_url,
         scp_enabled=not args.scp_disabled,
         customers=args.customer,
         region=args.region,
@@ -631,6 +678,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="operations the timeline runs at once, like `pulumi up --parallel N` (default: unbounded)",
     )
+    simulate_parser.add_argument(
+        "--serve",
+        type=_positive_int,
+        metavar="PORT",
+        help="run the emulator as a server on 127.0.0.1:PORT and keep it running after the simulation, "
+        "so verify and scan can use it with --endpoint-url",
+    )
     simulate_parser.set_defaults(handler=command_simulate)
 
     verify_parser = commands.add_parser(
@@ -661,6 +715,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="JSON from `pulumi stack output --json`, giving the ids of accounts the program created",
     )
     lock_parser.set_defaults(handler=command_lock)
+
+    from securebase.evidence_commands import add_parsers as add_evidence_parsers
+
+    add_evidence_parsers(commands, add_project_options)
     return parser
 
 

@@ -1,0 +1,168 @@
+"""The `scan` and `report` commands: store each customer's evidence, then render its report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from securebase.checks.results import CheckResult
+from securebase.customers import Customer
+from securebase.validation import LandingZoneConfig
+
+
+def session_factory(project: Any, endpoint_url: str | None, region: str | None):
+    """Return a function that gives a boto3 session in the management account (None) or a customer account.
+
+    A customer account is reached by assuming the platform role in it, as the program does.
+    """
+    import boto3
+
+    from securebase.cli import CommandError, region_of
+
+    region_name = region_of(project.stack_config, region)
+    management = boto3.session.Session(region_name=region_name)
+    if management.get_credentials() is None:
+        raise CommandError(
+            "no AWS credentials found; set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+            "for a read-only role in the management account"
+        )
+    sessions: dict[str | None, Any] = {None: management}
+    role_name = project.settings.platform_role_name
+
+    def session_for(account_id: str | None):
+        if account_id not in sessions:
+            sts = management.client("sts", endpoint_url=endpoint_url)
+            credentials = sts.assume_role(
+                RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}", RoleSessionName="securebase-scan"
+            )["Credentials"]
+            sessions[account_id] = boto3.session.Session(
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+                region_name=region_name,
+            )
+        return sessions[account_id]
+
+    return session_for
+
+
+def verify_function(project: Any, endpoint_url: str | None, region: str | None, stack_outputs: Any):
+    """Return the verify step of a scan: the organization checklist for one customer."""
+    from securebase.cli import verify
+
+    def run_verify(config: LandingZoneConfig, customer: Customer, session_for: Any) -> list[CheckResult]:
+        return verify(
+            project,
+            endpoint_url=endpoint_url,
+            stack_outputs=stack_outputs,
+            customers=[customer.key],
+            region=region,
+        )
+
+    return run_verify
+
+
+def command_scan(args: argparse.Namespace) -> int:
+    """Scan one customer or all, and print where each scan was stored."""
+    from securebase.cli import CommandError, _check_endpoint, load_project, read_stack_outputs, select_customers
+    from securebase.evidence import EvidenceError, load_scan
+    from securebase.scan import scan_customer
+
+    _check_endpoint(args.endpoint_url)
+    if bool(args.customer) == bool(args.all):
+        raise CommandError("name one customer, or pass --all to scan every customer")
+    project = load_project(Path(args.project_dir), args.stack)
+    customers = select_customers(project.config, None if args.all else [args.customer])
+    outputs = read_stack_outputs(Path(args.stack_outputs) if args.stack_outputs else None)
+    evidence_dir = Path(args.evidence_dir) if args.evidence_dir else project.project_dir / "evidence"
+    session_for = session_factory(project, args.endpoint_url, args.region)
+    run_verify = verify_function(project, args.endpoint_url, args.region, outputs)
+
+    complete = True
+    stored = []
+    for customer in customers:
+        try:
+            folder = scan_customer(project.config, customer, session_for, evidence_dir, run_verify)
+            scan = load_scan(folder)
+        except EvidenceError as error:
+            raise CommandError(str(error), 1) from None
+        partial = "; ".join(scan.record.partial_reasons)
+        complete = complete and not partial
+        stored.append(
+            {"customer": customer.key, "folder": str(folder), "results": len(scan.results), "partial": partial}
+        )
+        if args.format == "text":
+            status = f"partial: {partial}" if partial else "complete"
+            print(f"{customer.key}: {len(scan.results)} results stored in {folder} ({status})")
+    if args.format == "json":
+        print(json.dumps({"complete": complete, "scans": stored}, indent=2))
+    return 0 if complete else 1
+
+
+def command_report(args: argparse.Namespace) -> int:
+    """Render one customer's report as HTML and PDF from its latest scan."""
+    from securebase.cli import CommandError, load_project
+    from securebase.evidence import EvidenceError, UnknownCustomerError
+    from securebase.report import render_report
+
+    project = load_project(Path(args.project_dir), args.stack)
+    evidence_dir = Path(args.evidence_dir) if args.evidence_dir else project.project_dir / "evidence"
+    out_dir = Path(args.output_dir) if args.output_dir else project.project_dir / "reports" / args.customer
+    try:
+        html_path, pdf_path = render_report(project.config, args.customer, evidence_dir, out_dir)
+    except UnknownCustomerError as error:
+        raise CommandError(str(error)) from None
+    except EvidenceError as error:
+        raise CommandError(str(error), 1) from None
+    if args.format == "json":
+        print(json.dumps({"customer": args.customer, "html": str(html_path), "pdf": str(pdf_path)}, indent=2))
+    else:
+        print(f"{args.customer}: report written to {html_path} and {pdf_path}")
+    return 0
+
+
+def _add_endpoint_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--endpoint-url", metavar="URL", help="endpoint of an emulator on 127.0.0.1 (default: AWS)")
+    command.add_argument(
+        "--region", metavar="REGION", help="AWS region of the clients (default: the stack's aws:region)"
+    )
+
+
+def add_parsers(commands: Any, add_project_options: Any) -> None:
+    """Add the scan and report subcommands to the securebase parser."""
+    scan_parser = commands.add_parser(
+        "scan",
+        help="collect compliance evidence for one customer or all",
+        description="Run the verification checklist and, when `prowler` is on PATH, Prowler with the "
+        "customer's framework, then store the results under evidence/<customer>/<time>/.",
+    )
+    add_project_options(scan_parser)
+    scan_parser.add_argument("customer", nargs="?", metavar="CUSTOMER", help="customer key (file name without .yaml)")
+    scan_parser.add_argument("--all", action="store_true", help="scan every customer")
+    _add_endpoint_options(scan_parser)
+    scan_parser.add_argument(
+        "--evidence-dir", metavar="DIR", help="folder of stored scans (default: evidence/ in the project)"
+    )
+    scan_parser.add_argument(
+        "--stack-outputs",
+        metavar="FILE",
+        help="JSON from `pulumi stack output --json`, giving the OU and account ids the program created",
+    )
+    scan_parser.set_defaults(handler=command_scan)
+
+    report_parser = commands.add_parser(
+        "report",
+        help="render a customer's compliance report as HTML and PDF",
+        description="Render the compliance report of one customer from its latest stored scan.",
+    )
+    add_project_options(report_parser)
+    report_parser.add_argument("customer", metavar="CUSTOMER", help="customer key (file name without .yaml)")
+    report_parser.add_argument(
+        "--evidence-dir", metavar="DIR", help="folder of stored scans (default: evidence/ in the project)"
+    )
+    report_parser.add_argument(
+        "--output-dir", metavar="DIR", help="folder for report.html and report.pdf (default: reports/CUSTOMER)"
+    )
+    report_parser.set_defaults(handler=command_report)
