@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from securebase.aws_sessions import account_sessions
 from securebase.checks.results import CheckResult
 from securebase.problems import ConfigurationError
 from securebase.settings import CONFIG_NAMESPACE, Settings, SettingsError, settings_from_mapping
@@ -235,10 +236,12 @@ def simulate(
 
     Raises CommandError when the emulator cannot be reached or rejects the deployment.
     """
+    import boto3
     import botocore.exceptions
 
     from securebase.checks.organization import CheckContext, read_organization, run_checks
     from securebase.offline import emulator as emulation
+    from securebase.offline import emulator_baseline
     from securebase.offline.plan import OPERATION_SECONDS, build_plan, estimate_timeline
     from securebase.offline.runtime import ProgramError, run_program
     from securebase.program import run as run_landing_zone
@@ -264,7 +267,12 @@ def simulate(
         except emulation.EmulatorError as error:
             raise CommandError(str(error)) from None
 
-        emulator = emulation.OrganizationEmulator(client)
+        clients = emulator_baseline.MotoClients.fake(project.settings.platform_role_name, region, endpoint_url)
+        emulator = emulation.OrganizationEmulator(
+            client,
+            extra_resources=emulator_baseline.resource_handlers(clients),
+            extra_calls=emulator_baseline.call_handlers(clients),
+        )
         try:
             recorded = run_program(
                 lambda: run_landing_zone(project.project_dir),
@@ -301,6 +309,11 @@ def simulate(
             organization=snapshot,
             customers=tuple(selected),
             make_client=lambda service: emulation.emulator_client(endpoint_url, region, service),
+            session_for=account_sessions(
+                boto3.session.Session(region_name=region, **emulation.FAKE_CREDENTIALS),
+                project.settings.platform_role_name,
+                endpoint_url,
+            ),
         )
         results = run_checks(context)
     return Simulation(
@@ -321,14 +334,19 @@ def command_simulate(args: argparse.Namespace) -> int:
         raise CommandError("use either --serve or --endpoint-url: --serve starts its own emulator")
     project = load_project(Path(args.project_dir), args.stack)
     seconds = None if args.create_account_minutes is None else args.create_account_minutes * 60
-    server = _start_emulator_server(args.serve) if args.serve is not None else None
-    endpoint_url = f"http://127.0.0.1:{args.serve}" if server is not None else args.endpoint_url
-    try:
-        exit_code = _simulate_and_print(args, project, endpoint_url, seconds)
-        if server is not None:
+    if args.serve is None:
+        return _simulate_and_print(args, project, args.endpoint_url, seconds)
+
+    from securebase.offline.emulator import managed_policies_loaded
+
+    # The Config and aggregator roles attach AWS managed policies, which moto loads only on request.
+    with managed_policies_loaded():
+        server = _start_emulator_server(args.serve)
+        endpoint_url = f"http://127.0.0.1:{args.serve}"
+        try:
+            exit_code = _simulate_and_print(args, project, endpoint_url, seconds)
             _serve_until_interrupted(server, endpoint_url)
-    finally:
-        if server is not None:
+        finally:
             server.stop()
     return exit_code
 
@@ -505,7 +523,11 @@ def verify(
             "with organizations:Describe* and organizations:List* permissions"
         ) from None
     context = CheckContext(
-        config=project.config, organization=snapshot, customers=tuple(selected), make_client=make_client
+        config=project.config,
+        organization=snapshot,
+        customers=tuple(selected),
+        make_client=make_client,
+        session_for=account_sessions(session, project.settings.platform_role_name, endpoint_url),
     )
     return run_checks(context)
 

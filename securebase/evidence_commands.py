@@ -7,45 +7,25 @@ import json
 from pathlib import Path
 from typing import Any
 
+from securebase.aws_sessions import account_sessions
 from securebase.checks.results import CheckResult
 from securebase.customers import Customer
 from securebase.validation import LandingZoneConfig
 
 
 def session_factory(project: Any, endpoint_url: str | None, region: str | None):
-    """Return a function that gives a boto3 session in the management account (None) or a customer account.
-
-    A customer account is reached by assuming the platform role in it, as the program does.
-    """
+    """Return sessions in the management account (None) or a customer account through the platform role."""
     import boto3
 
     from securebase.cli import CommandError, region_of
 
-    region_name = region_of(project.stack_config, region)
-    management = boto3.session.Session(region_name=region_name)
+    management = boto3.session.Session(region_name=region_of(project.stack_config, region))
     if management.get_credentials() is None:
         raise CommandError(
             "no AWS credentials found; set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
             "for a read-only role in the management account"
         )
-    sessions: dict[str | None, Any] = {None: management}
-    role_name = project.settings.platform_role_name
-
-    def session_for(account_id: str | None):
-        if account_id not in sessions:
-            sts = management.client("sts", endpoint_url=endpoint_url)
-            credentials = sts.assume_role(
-                RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}", RoleSessionName="securebase-scan"
-            )["Credentials"]
-            sessions[account_id] = boto3.session.Session(
-                aws_access_key_id=credentials["AccessKeyId"],
-                aws_secret_access_key=credentials["SecretAccessKey"],
-                aws_session_token=credentials["SessionToken"],
-                region_name=region_name,
-            )
-        return sessions[account_id]
-
-    return session_for
+    return account_sessions(management, project.settings.platform_role_name, endpoint_url)
 
 
 def verify_function(project: Any, endpoint_url: str | None, region: str | None, stack_outputs: Any):

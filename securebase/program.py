@@ -13,6 +13,7 @@ import pulumi
 from securebase.landing_zone import build_landing_zone, export_outputs
 from securebase.organization_facts import read_organization_facts
 from securebase.problems import ConfigurationError
+from securebase.security_baseline import build_security_baseline, prepare_security_baseline
 from securebase.settings import CONFIG_NAMESPACE, Settings, SettingsError, settings_from_mapping
 from securebase.validation import load_landing_zone
 
@@ -60,9 +61,13 @@ def run(project_dir: Path) -> None:
     except (SettingsError, ConfigurationError) as error:
         # RunError ends the program with the message alone, without a Python traceback.
         raise pulumi.RunError(str(error)) from None
+    # Raises RunError on invalid baseline settings or an unreadable Identity Center, still
+    # before any resource is registered.
+    baseline_reads = prepare_security_baseline(config)
     _allow_deep_creation_chains(config)
     zone = build_landing_zone(config)
     export_outputs(config, zone)
+    build_security_baseline(config, zone, baseline_reads)
 
 
 def _allow_deep_creation_chains(config) -> None:

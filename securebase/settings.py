@@ -37,6 +37,8 @@ class Quotas(_CamelModel):
     max_tag_key_length: int = Field(128, ge=1)
     max_tag_value_length: int = Field(256, ge=1)
     max_account_creations_in_progress: int = Field(5, ge=1)
+    max_bucket_policy_size: int = Field(20_480, ge=1024, description="Characters in one S3 bucket policy.")
+    max_key_policy_size: int = Field(32_768, ge=1024, description="Characters in one KMS key policy.")
 
 
 class Settings(_CamelModel):
@@ -70,6 +72,49 @@ class Settings(_CamelModel):
         None, description="Folder of guardrail documents replacing the bundled catalog."
     )
     quotas: Quotas = Field(default_factory=Quotas)
+
+    # Security baseline: organization trail, log archive, Config and Identity Center.
+    log_archive_account_id: str | None = Field(
+        None,
+        pattern=r"^\d{12}$",
+        description="Account of the central log bucket and its KMS key, reached through "
+        "platformRoleName; default: the management account.",
+    )
+    log_bucket_name: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+        description="Name of the central log bucket; default: securebase-logs-<log archive account id>-<region>.",
+    )
+    log_retention_days: int = Field(
+        2557,
+        ge=1,
+        description="Days a log object is kept before the lifecycle rule deletes it. The default of 7 years "
+        "(2,557 days) covers HIPAA's 6-year retention, counted from the day a record was last in effect.",
+    )
+    log_object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] | None = Field(
+        None,
+        description="S3 Object Lock mode that keeps each log object for logRetentionDays; off by default. "
+        "AWS enables Object Lock only when the bucket is created: switching it on later needs a new bucket, "
+        "and the preview fails because the log bucket is protected.",
+    )
+    trail_name: str = Field(
+        "securebase-org-trail", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$", description="Organization trail name."
+    )
+    identity_center_instance_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$",
+        description="IAM Identity Center instance; default: the one instance ListInstances returns.",
+    )
+    identity_store_id: str | None = Field(
+        None,
+        pattern=r"^d-[0-9a-f]{10}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+        description="Identity store of that instance; default: the one ListInstances returns.",
+    )
+    access_session_duration: str = Field(
+        "PT1H",
+        pattern=r"^PT([1-9]|1[0-2])H$",
+        description="Session length of the contacts' permission sets, as ISO 8601 hours from PT1H to PT12H.",
+    )
 
     @field_validator("root_email_mailbox")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -43,6 +44,10 @@ def moto_server():
     """Start a moto server on 127.0.0.1 with a free port; yield its URL, reset and stop it afterwards."""
     from moto.server import ThreadedMotoServer
 
+    from securebase.offline.emulator import managed_policies_loaded
+
+    stack = contextlib.ExitStack()
+    stack.enter_context(managed_policies_loaded())
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -53,6 +58,7 @@ def moto_server():
     finally:
         urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).read()
         server.stop()
+        stack.close()
 
 
 def closed_port() -> int:
@@ -191,10 +197,10 @@ def test_simulate_text_output(capsys, project_dir):
     code, out, _ = run_cli(capsys, "simulate", "--project-dir", str(project_dir))
 
     assert code == 0
-    assert "Wave 1 (1 resource):" in out
-    assert "Wave 2 (13 resources in parallel):" in out
-    assert "Estimated deployment: total about 4 minutes" in out
-    assert "43 checks: 43 passed, 0 failed, 0 could not run." in out
+    assert "Wave 1 (13 resources in parallel):" in out
+    assert "  Organization       organization-organization" in out
+    assert "Estimated deployment: total about 5 minutes" in out
+    assert "52 checks: 52 passed, 0 failed, 0 could not run." in out
     assert "total" in out
     assert "$48,000.00" in out
 
@@ -266,7 +272,7 @@ def test_verify_against_server(capsys, project_dir, moto_server):
     code, out, _ = run_cli(capsys, "verify", "--project-dir", str(project_dir), "--endpoint-url", moto_server)
 
     assert code == 0
-    assert "43 checks: 43 passed" in out
+    assert "52 checks: 52 passed" in out
 
 
 def test_verify_drift_exits_one(capsys, project_dir, moto_server):

@@ -68,6 +68,9 @@ def test_clean_organization_passes(deployed):
         "ou.no-unmanaged-accounts",
         "scp.size",
         "scp.count-per-target",
+        "trail.logs-every-account",
+        "config.recording-every-account",
+        "identity.contact-access-isolated",
     }
 
 

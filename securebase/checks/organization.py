@@ -110,6 +110,8 @@ class CheckContext:
     organization: OrganizationSnapshot
     customers: tuple[Customer, ...]
     make_client: Callable[[str], Any] | None = None
+    # Sessions in the management account (None) or a customer account, for the security baseline checks.
+    session_for: Callable[[str | None], Any] | None = None
 
     def client(self, service: str):
         """Return a boto3 client for `service`; raises RuntimeError when none can be made."""
@@ -146,8 +148,10 @@ def unregister_check(function: CheckFunction) -> None:
 
 
 def registered_checks() -> list[CheckFunction]:
-    """Return the built-in checks followed by every registered extra check."""
-    return [*ORGANIZATION_CHECKS, *_EXTRA_CHECKS]
+    """Return the built-in checks, the security baseline checks, then every registered extra check."""
+    from securebase.checks.security_baseline import BASELINE_CHECKS
+
+    return [*ORGANIZATION_CHECKS, *BASELINE_CHECKS, *_EXTRA_CHECKS]
 
 
 def run_checks(context: CheckContext, checks: Iterable[CheckFunction] | None = None) -> list[CheckResult]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -61,6 +62,10 @@ LOOPBACK_NAMES = ("localhost",)
 
 ResourceHandler = Callable[[pulumi.runtime.MockResourceArgs], tuple[str, dict[str, Any]]]
 CallHandler = Callable[[pulumi.runtime.MockCallArgs], dict[str, Any]]
+
+
+# State key under which baseline handlers list their API calls (see emulator_baseline).
+BASELINE_OPERATIONS_KEY = "__operations"
 
 
 class EmulatorError(Exception):
@@ -159,8 +164,26 @@ def emulated_aws(endpoint_url: str | None = None) -> Iterator[None]:
         return
     from moto import mock_aws
 
-    with mock_aws():
+    with managed_policies_loaded(), mock_aws():
         yield
+
+
+@contextlib.contextmanager
+def managed_policies_loaded() -> Iterator[None]:
+    """Make in-process moto load AWS managed IAM policies, which the Config and aggregator roles attach.
+
+    moto 5.2 reads MOTO_IAM_LOAD_MANAGED_POLICIES when it creates an account's IAM
+    backend; the previous value is restored afterwards.
+    """
+    previous = os.environ.get("MOTO_IAM_LOAD_MANAGED_POLICIES")
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"]
+        else:
+            os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = previous
 
 
 @contextlib.contextmanager
@@ -356,8 +379,12 @@ class OrganizationEmulator(pulumi.runtime.Mocks):
             message = f"{args.typ} {args.name}: {error}"
             self.failures.append(message)
             raise
-        # The handler does not report its API calls, so the whole resource counts as one operation.
-        operations.append(Operation("Read" if args.resource_id else "CreateResource", args.typ))
+        # Handlers list the state-changing API calls they made; none means the resource already existed.
+        calls = state.pop(BASELINE_OPERATIONS_KEY, None)
+        if calls is None:
+            operations.append(Operation("Read" if args.resource_id else "CreateResource", args.typ))
+        else:
+            operations.extend(Operation(name, args.typ) for name in calls)
         return resource_id, state
 
     # --- reads (provider invokes) ---------------------------------------------------

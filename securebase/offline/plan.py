@@ -37,6 +37,10 @@ OPERATION_SECONDS: Mapping[str, float] = {
     # Any other resource type (S3 bucket, trail, Config recorder): one create call.
     "CreateResource": 3.0,
 }
+# Any other state-changing call the emulator reports (CreateKey, PutBucketPolicy, CreateTrail, ...).
+OTHER_CALL_SECONDS = 2.0
+# Provider resources configure credentials in the engine and make no AWS call.
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 # The operation that counts against the "account creations in progress" quota.
 LIMITED_OPERATION = "CreateAccount"
 
@@ -159,7 +163,11 @@ def build_plan(
     the emulator records them; resources missing from it get `default_operations`.
     """
     records = run.by_urn()
-    custom = {urn: record for urn, record in records.items() if record.custom}
+    custom = {
+        urn: record
+        for urn, record in records.items()
+        if record.custom and not record.type.startswith(PROVIDER_TYPE_PREFIX)
+    }
     children: dict[str, list[str]] = {}
     for record in records.values():
         children.setdefault(record.parent, []).append(record.urn)
@@ -174,15 +182,31 @@ def build_plan(
             pending += children.get(child, [])
         return found
 
+    def resolve(dependency: str, seen: set[str]) -> set[str]:
+        if dependency in custom:
+            return {dependency}
+        record = records.get(dependency)
+        if record is None or dependency in seen:
+            return set()
+        seen.add(dependency)
+        if record.custom:
+            # A provider is not an operation, but it waits for what its inputs come from,
+            # such as the account whose role it assumes, and so does every resource using it.
+            found: set[str] = set()
+            for upstream in record.all_dependencies:
+                found |= resolve(upstream, seen)
+            return found
+        # Waiting for a component means waiting for every resource under it.
+        return custom_descendants(dependency)
+
     waits: dict[str, tuple[str, ...]] = {}
     for urn, record in custom.items():
         needed: set[str] = set()
-        for dependency in record.all_dependencies:
-            if dependency in custom:
-                needed.add(dependency)
-            elif dependency in records:
-                # Waiting for a component means waiting for every resource under it.
-                needed |= custom_descendants(dependency)
+        dependencies = set(record.all_dependencies)
+        if record.provider:
+            dependencies.add(record.provider)
+        for dependency in dependencies:
+            needed |= resolve(dependency, set())
         needed.discard(urn)
         waits[urn] = tuple(sorted(needed))
 
@@ -202,7 +226,7 @@ def build_plan(
                 parent=parent,
                 waits_for=waits[urn],
                 operations=names,
-                seconds=sum(durations[name] for name in names),
+                seconds=sum(durations.get(name, OTHER_CALL_SECONDS) for name in names),
                 wave=waves[urn],
             )
         )

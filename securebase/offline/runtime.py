@@ -38,6 +38,8 @@ class RecordedResource:
     ignore_changes: tuple[str, ...]
     id: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)
+    # URN of the explicit provider resource, or "" for the engine's default provider.
+    provider: str = ""
 
     @property
     def all_dependencies(self) -> set[str]:
@@ -112,6 +114,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             ignore_changes=tuple(request.ignoreChanges),
             id=response.id,
             outputs=_plain(outputs),
+            provider=request.provider.rsplit("::", 1)[0] if request.provider else "",
         )
         with self._lock:
             self.records.append(record)
