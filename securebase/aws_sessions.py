@@ -66,3 +66,13 @@ def account_sessions(
             return sessions[account_id]
 
     return session_for
+
+
+def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
+    """Return every item under `key` of a list operation, across all pages when it pages."""
+    if client.can_paginate(operation):
+        items: list[dict[str, Any]] = []
+        for page in client.get_paginator(operation).paginate(**kwargs):
+            items += page.get(key, [])
+        return items
+    return getattr(client, operation)(**kwargs).get(key, [])

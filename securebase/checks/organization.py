@@ -25,6 +25,7 @@ from typing import Any
 import botocore.exceptions
 import yaml
 
+from securebase.aws_sessions import paginate as _paginate
 from securebase.checks.results import CheckResult
 from securebase.customers import Customer
 from securebase.guardrails import POLICY_NAME_PREFIX, GuardrailDocument
@@ -175,15 +176,6 @@ def run_checks(context: CheckContext, checks: Iterable[CheckFunction] | None = N
 
 
 # --- reading the organization ------------------------------------------------------
-
-
-def _paginate(client, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
-    if client.can_paginate(operation):
-        items: list[dict[str, Any]] = []
-        for page in client.get_paginator(operation).paginate(**kwargs):
-            items += page.get(key, [])
-        return items
-    return getattr(client, operation)(**kwargs).get(key, [])
 
 
 def read_lock_account_ids(config: LandingZoneConfig) -> dict[str, str]:

@@ -34,6 +34,7 @@ import botocore.config
 import botocore.exceptions
 import pulumi
 
+from securebase.aws_sessions import paginate as _paginate
 from securebase.organization_facts import SCP_TYPE
 
 log = logging.getLogger("securebase")
@@ -220,15 +221,6 @@ def _moto_serves_in_process(organization_id: str, management_account_id: str) ->
         return False
     backend = organizations_backends[management_account_id]["global"]
     return backend.org is not None and backend.org.id == organization_id
-
-
-def _paginate(client, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
-    if client.can_paginate(operation):
-        items: list[dict[str, Any]] = []
-        for page in client.get_paginator(operation).paginate(**kwargs):
-            items += page.get(key, [])
-        return items
-    return getattr(client, operation)(**kwargs).get(key, [])
 
 
 def seed_organization(client, seed: OrganizationSeed) -> list[str]:
