@@ -29,7 +29,7 @@ def session_factory(project: Any, endpoint_url: str | None, region: str | None):
 
 
 def verify_function(project: Any, endpoint_url: str | None, region: str | None, stack_outputs: Any):
-    """Return the verify step of a scan: the organization checklist for one customer."""
+    """Return the verify step of a scan: the whole verification checklist, for one customer."""
     from securebase.cli import verify
 
     def run_verify(config: LandingZoneConfig, customer: Customer, session_for: Any) -> list[CheckResult]:
@@ -143,6 +143,8 @@ def add_parsers(commands: Any, add_project_options: Any) -> None:
         "--evidence-dir", metavar="DIR", help="folder of stored scans (default: evidence/ in the project)"
     )
     report_parser.add_argument(
-        "--output-dir", metavar="DIR", help="folder for report.html and report.pdf (default: reports/CUSTOMER)"
+        "--output-dir",
+        metavar="DIR",
+        help="folder for the HTML and PDF report (default: reports/CUSTOMER in the project)",
     )
     report_parser.set_defaults(handler=command_report)
