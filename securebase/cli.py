@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import socket
 import sys
 import threading
 from collections.abc import Sequence
@@ -355,13 +356,20 @@ def _start_emulator_server(port: int):
     """Start a moto server thread on 127.0.0.1, in this process so adopted accounts keep their ids."""
     from moto.server import ThreadedMotoServer
 
+    # moto's server thread waits forever when its port is taken, so the port is tried here first.
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise CommandError(
+                f"cannot listen on 127.0.0.1:{port} ({error.strerror}); choose another --serve port"
+            ) from None
+    # A fresh emulated organization, also when earlier emulation ran in this process.
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    try:
-        server.start()
-    except OSError as error:
-        raise CommandError(
-            f"cannot listen on 127.0.0.1:{port} ({error.strerror}); choose another --serve port"
-        ) from None
+    server.start()
     return server
 
 
@@ -614,6 +622,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port from 1 to 65535, got {value}")
+    return value
+
+
 def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str))
 
@@ -702,7 +717,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate_parser.add_argument(
         "--serve",
-        type=_positive_int,
+        type=_port,
         metavar="PORT",
         help="run the emulator as a server on 127.0.0.1:PORT and keep it running after the simulation, "
         "so verify and scan can use it with --endpoint-url",

@@ -119,7 +119,8 @@ def load_landing_zone(
 
     problems += _check_settings(settings, catalog)
     problems += _check_duplicates(customers)
-    problems += _check_account_lock(customers, settings, project_dir)
+    file_keys = {path.stem for path in customer_files(folder)}
+    problems += _check_account_lock(customers, file_keys, settings, project_dir)
     if organization is not None:
         problems += _check_against_organization(customers, organization)
 
@@ -314,8 +315,14 @@ def _check_duplicates(customers: list[Customer]) -> list[Problem]:
     return problems
 
 
-def _check_account_lock(customers: list[Customer], settings: Settings, project_dir: Path) -> list[Problem]:
-    """Compare customers with the account lock, which pins values AWS cannot change in place."""
+def _check_account_lock(
+    customers: list[Customer], file_keys: set[str], settings: Settings, project_dir: Path
+) -> list[Problem]:
+    """Compare customers with the account lock, which pins values AWS cannot change in place.
+
+    `file_keys` are the stems of every customer file, including files with problems, so a
+    file that failed to parse is not mistaken for a missing one.
+    """
     path = project_dir / settings.account_lock
     if not path.exists():
         return []
@@ -349,6 +356,8 @@ def _check_account_lock(customers: list[Customer], settings: Settings, project_d
     for key, entry in sorted(entries.items()):
         entry = entry if isinstance(entry, dict) else {}
         customer = by_key.get(key)
+        if customer is None and key in file_keys:
+            continue  # the file's own problems are reported, and the lock is checked once it parses
         if customer is None:
             problems.append(
                 Problem(

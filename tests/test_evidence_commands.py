@@ -130,3 +130,16 @@ def test_help_exits_zero(capsys, argv):
 
     assert code == 0
     assert "--evidence-dir" in out
+
+
+def test_serve_port_in_use(capsys, project_dir):  # noqa: F811
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        code, _, err = run_cli(capsys, "simulate", "--project-dir", str(project_dir), "--serve", str(port))
+
+    assert code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in err

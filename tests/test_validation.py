@@ -293,3 +293,14 @@ def test_settings_rule(values, expected):
 def test_missing_mailbox_setting():
     with pytest.raises(SettingsError, match=r"securebase:rootEmailMailbox: field required"):
         settings_from_mapping({}, source="Pulumi.dev.yaml")
+
+
+def test_lock_entry_of_broken_file_not_missing(tmp_path):
+    project = _write(tmp_path, {"alpha-co.yaml": customer_fields(contact_emial="a@alpha.example")})
+    (project / "accounts.lock.yaml").write_text(
+        yaml.safe_dump({"accounts": {"alpha-co": {"root_email": "r@x.example"}}})
+    )
+    message = _problems(project)
+
+    assert "contact_emial: extra inputs are not permitted" in message
+    assert "customer file is missing" not in message
