@@ -28,6 +28,7 @@ from typing import Any, Protocol
 import boto3
 import pulumi
 
+from securebase.aws_sessions import EndpointSession, account_sessions
 from securebase.offline.emulator import BASELINE_OPERATIONS_KEY
 
 State = dict[str, Any]
@@ -61,11 +62,8 @@ class MotoClients:
     """
 
     def __init__(self, session: boto3.session.Session, role_name: str, endpoint_url: str | None = None):
-        self._session = session
-        self._role_name = role_name
         self._endpoint_url = endpoint_url
-        self._sessions: dict[str, boto3.session.Session] = {}
-        self._lock = threading.Lock()
+        self._sessions = account_sessions(session, role_name, endpoint_url)
 
     @classmethod
     def fake(cls, role_name: str, region: str, endpoint_url: str | None = None) -> MotoClients:
@@ -74,26 +72,12 @@ class MotoClients:
 
         return cls(boto3.session.Session(region_name=region, **FAKE_CREDENTIALS), role_name, endpoint_url)
 
-    def session(self, account_id: str | None = None) -> boto3.session.Session:
+    def session(self, account_id: str | None = None) -> EndpointSession:
         """Return a session in the account, assuming the platform role once per account."""
-        if account_id is None:
-            return self._session
-        with self._lock:
-            if account_id not in self._sessions:
-                sts = self._session.client("sts", endpoint_url=self._endpoint_url)
-                credentials = sts.assume_role(
-                    RoleArn=f"arn:aws:iam::{account_id}:role/{self._role_name}", RoleSessionName="securebase"
-                )["Credentials"]
-                self._sessions[account_id] = boto3.session.Session(
-                    aws_access_key_id=credentials["AccessKeyId"],
-                    aws_secret_access_key=credentials["SecretAccessKey"],
-                    aws_session_token=credentials["SessionToken"],
-                    region_name=self._session.region_name,
-                )
-            return self._sessions[account_id]
+        return self._sessions(account_id)
 
     def __call__(self, service: str, account_id: str | None = None) -> Any:
-        client = self.session(account_id).client(service, endpoint_url=self._endpoint_url)
+        client = self.session(account_id).client(service)
         client.meta.events.register("before-call", _record_call)
         if service == "s3control" and self._endpoint_url:
             # S3 Control puts the account id in front of the host (<id>.127.0.0.1), which
