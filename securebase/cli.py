@@ -482,6 +482,31 @@ def _timeline_json(timeline) -> dict[str, Any]:
 # --- verify -------------------------------------------------------------------------------
 
 
+NO_CREDENTIALS_MESSAGE = (
+    "no AWS credentials found; set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+    "for a read-only role in the management account"
+)
+
+
+def management_session(project: Project, region: str | None):
+    """Return a boto3 session from the standard credential chain; raises CommandError without credentials."""
+    import boto3
+
+    session = boto3.session.Session(region_name=region_of(project.stack_config, region))
+    if session.get_credentials() is None:
+        raise CommandError(NO_CREDENTIALS_MESSAGE)
+    return session
+
+
+def add_stack_outputs_option(command: argparse.ArgumentParser, what: str) -> None:
+    """Add --stack-outputs, the JSON of `pulumi stack output --json`, to a subcommand."""
+    command.add_argument(
+        "--stack-outputs",
+        metavar="FILE",
+        help=f"JSON from `pulumi stack output --json`, giving {what}",
+    )
+
+
 def verify(
     project: Project,
     *,
@@ -495,19 +520,13 @@ def verify(
     Raises CommandError for missing credentials, an unreachable endpoint, or an
     account that is not an organization's management account.
     """
-    import boto3
     import botocore.config
     import botocore.exceptions
 
     from securebase.checks.organization import CheckContext, read_organization, run_checks
 
     selected = select_customers(project.config, customers)
-    session = boto3.session.Session(region_name=region_of(project.stack_config, region))
-    if session.get_credentials() is None:
-        raise CommandError(
-            "no AWS credentials found; set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-            "for a read-only role in the management account"
-        )
+    session = management_session(project, region)
     client_config = botocore.config.Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 3})
 
     def make_client(service: str):
@@ -521,9 +540,7 @@ def verify(
             f"cannot reach {error.kwargs.get('endpoint_url', endpoint_url)}; check --endpoint-url or the network"
         ) from None
     except botocore.exceptions.NoCredentialsError:
-        raise CommandError(
-            "no AWS credentials found; set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-        ) from None
+        raise CommandError(NO_CREDENTIALS_MESSAGE) from None
     except botocore.exceptions.ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         raise CommandError(
@@ -732,11 +749,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_project_options(verify_parser)
     add_aws_options(verify_parser, "Organizations endpoint of an emulator on 127.0.0.1 (default: AWS)")
-    verify_parser.add_argument(
-        "--stack-outputs",
-        metavar="FILE",
-        help="JSON from `pulumi stack output --json`, giving the OU and account ids the program created",
-    )
+    add_stack_outputs_option(verify_parser, "the OU and account ids the program created")
     verify_parser.set_defaults(handler=command_verify)
 
     lock_parser = commands.add_parser(
@@ -746,11 +759,7 @@ def build_parser() -> argparse.ArgumentParser:
         "customer without one. Existing entries are never changed.",
     )
     add_project_options(lock_parser)
-    lock_parser.add_argument(
-        "--stack-outputs",
-        metavar="FILE",
-        help="JSON from `pulumi stack output --json`, giving the ids of accounts the program created",
-    )
+    add_stack_outputs_option(lock_parser, "the ids of accounts the program created")
     lock_parser.set_defaults(handler=command_lock)
 
     from securebase.evidence_commands import add_parsers as add_evidence_parsers

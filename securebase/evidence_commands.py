@@ -15,17 +15,9 @@ from securebase.validation import LandingZoneConfig
 
 def session_factory(project: Any, endpoint_url: str | None, region: str | None):
     """Return sessions in the management account (None) or a customer account through the platform role."""
-    import boto3
+    from securebase.cli import management_session
 
-    from securebase.cli import CommandError, region_of
-
-    management = boto3.session.Session(region_name=region_of(project.stack_config, region))
-    if management.get_credentials() is None:
-        raise CommandError(
-            "no AWS credentials found; set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-            "for a read-only role in the management account"
-        )
-    return account_sessions(management, project.settings.platform_role_name, endpoint_url)
+    return account_sessions(management_session(project, region), project.settings.platform_role_name, endpoint_url)
 
 
 def verify_function(project: Any, endpoint_url: str | None, region: str | None, stack_outputs: Any):
@@ -112,6 +104,8 @@ def _add_endpoint_options(command: argparse.ArgumentParser) -> None:
 
 def add_parsers(commands: Any, add_project_options: Any) -> None:
     """Add the scan and report subcommands to the securebase parser."""
+    from securebase.cli import add_stack_outputs_option
+
     scan_parser = commands.add_parser(
         "scan",
         help="collect compliance evidence for one customer or all",
@@ -125,11 +119,7 @@ def add_parsers(commands: Any, add_project_options: Any) -> None:
     scan_parser.add_argument(
         "--evidence-dir", metavar="DIR", help="folder of stored scans (default: evidence/ in the project)"
     )
-    scan_parser.add_argument(
-        "--stack-outputs",
-        metavar="FILE",
-        help="JSON from `pulumi stack output --json`, giving the OU and account ids the program created",
-    )
+    add_stack_outputs_option(scan_parser, "the OU and account ids the program created")
     scan_parser.set_defaults(handler=command_scan)
 
     report_parser = commands.add_parser(
