@@ -1,4 +1,4 @@
-"""What the program reads from the live organization before it registers anything."""
+"""Facts read from the live organization before the program registers anything."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Test support: a fake organization that answers the program's reads, and a runner."""
+"""Test support: a fake organization that serves the program's reads, and a runner."""
 
 from __future__ import annotations
 

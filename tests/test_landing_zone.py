@@ -84,7 +84,7 @@ def test_tier_without_customers_has_no_ou(seed_run):
     assert not any("fedramp" in resource.name for resource in seed_run.resources)
 
 
-def test_every_attachment_waits_for_policy_target_and_scp_type(seed_run):
+def test_attachment_dependencies(seed_run):
     by_urn = seed_run.by_urn()
     organization = seed_run.named("organization-organization").urn
     for attachment in seed_run.of_type(ATTACHMENT):

@@ -276,7 +276,7 @@ def test_six_new_accounts_timeline(tmp_path):
     customers_ou = next(step for step in plan.steps if step.name == "organization-customers-ou")
     tier_ou = next(step for step in plan.steps if step.name == "fintech-ou")
     before_accounts = organization.seconds + customers_ou.seconds + tier_ou.seconds
-    # The longest chain of work that waits for an account, apart from the next account in its
+    # The maximum chain of work that waits for an account, apart from the next account in its
     # lane: the account's security baseline.
     waiting = {
         step.urn: [other for other in plan.steps if step.urn in other.waits_for and not other.creates_account]

@@ -1,4 +1,4 @@
-"""TierOU: the OU that holds every customer account of one tier."""
+"""TierOU: the OU that contains every customer account of one tier."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class TierOU(pulumi.ComponentResource):
     def __init__(self, name: str, args: TierOUArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{TYPE_PREFIX}:TierOU", name, None, opts)
         # Not protected: when a tier's last customer moves to another tier, its OU is
-        # deleted after the move, and AWS refuses to delete an OU that still holds
+        # deleted after the move, and AWS rejects deleting an OU that still contains
         # accounts. An adopted OU existed before SecureBase, so it is only forgotten.
         self.ou = aws.organizations.OrganizationalUnit(
             f"{name}-ou",

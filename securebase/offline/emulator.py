@@ -189,8 +189,8 @@ def managed_policies_loaded() -> Iterator[None]:
 
     previous = os.environ.get("MOTO_IAM_LOAD_MANAGED_POLICIES")
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-    # moto parses all of its ~1,300 managed policies again for every account's IAM backend,
-    # which made simulate take seconds per customer; only the ones SecureBase attaches are kept.
+    # moto 5.2 parses all of its managed policies (about 1,300) for every account's IAM backend.
+    # That made simulate take seconds per customer, so only the ones SecureBase attaches are kept.
     every_policy = json.loads(moto_iam.aws_managed_policies_data)
     needed = {name: every_policy[name] for name in EMULATED_MANAGED_POLICIES if name in every_policy}
     try:

@@ -75,7 +75,7 @@ class RecordedRun:
 
 
 class ProgramError(Exception):
-    """The program ended with a RunError; `run` holds what it registered before that."""
+    """The program ended with a RunError; `run` contains what it registered before that."""
 
     def __init__(self, message: str, run: RecordedRun):
         super().__init__(message)
