@@ -338,10 +338,9 @@ def command_simulate(args: argparse.Namespace) -> int:
     if args.serve is None:
         return _simulate_and_print(args, project, args.endpoint_url, seconds)
 
-    from securebase.offline.emulator import managed_policies_loaded
+    from securebase.offline.emulator import emulator_settings
 
-    # The Config and aggregator roles attach AWS managed policies, which moto loads only on request.
-    with managed_policies_loaded():
+    with emulator_settings():
         server = _start_emulator_server(args.serve)
         endpoint_url = f"http://127.0.0.1:{args.serve}"
         try:

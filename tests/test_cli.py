@@ -44,10 +44,10 @@ def moto_server():
     """Start a moto server on 127.0.0.1 with a free port; yield its URL, reset and stop it afterwards."""
     from moto.server import ThreadedMotoServer
 
-    from securebase.offline.emulator import managed_policies_loaded
+    from securebase.offline.emulator import emulator_settings
 
     stack = contextlib.ExitStack()
-    stack.enter_context(managed_policies_loaded())
+    stack.enter_context(emulator_settings())
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

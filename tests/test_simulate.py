@@ -17,6 +17,7 @@ from securebase.offline.emulator import (
     OrganizationEmulator,
     OrganizationSeed,
     emulator_client,
+    emulator_settings,
     seed_organization,
 )
 from tests.support import REPO, make_project
@@ -114,6 +115,14 @@ def test_bundled_accounts_land_in_tier_ous(tmp_path):
         federal = account_by_email(client, "aws-accounts+federal-energy-board@securebase-provider.example")
         assert parent_of(client, federal["Id"]) == ous["gov-federal"], "federal-energy-board should be in GovFederal"
     assert all(item.status == "PASS" for item in result.results), [r for r in result.results if r.status != "PASS"]
+
+
+def test_emulated_accounts_own_no_snapshots():
+    """moto's default public AMIs stay out, or their snapshots show up as each account's own to Prowler."""
+    with emulator_settings(), mock_aws():
+        ec2 = boto3.Session(region_name="us-east-1").client("ec2")
+        assert ec2.describe_images(Owners=["amazon"])["Images"] == []
+        assert ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"] == []
 
 
 def test_bundled_guardrails_attached_to_ous(tmp_path):

@@ -174,21 +174,27 @@ def emulated_aws(endpoint_url: str | None = None) -> Iterator[None]:
         return
     from moto import mock_aws
 
-    with managed_policies_loaded(), mock_aws():
+    with emulator_settings(), mock_aws():
         yield
 
 
-@contextlib.contextmanager
-def managed_policies_loaded() -> Iterator[None]:
-    """Make in-process moto load AWS managed IAM policies, which the Config and aggregator roles attach.
+# moto reads these when it creates an account's backends. Managed policies: the Config and
+# aggregator roles attach AWS managed policies, which moto loads only on request. Default
+# AMIs: moto otherwise gives every account about 1,300 public AMIs whose snapshots it lists
+# as the account's own, so Prowler reported 1,301 unencrypted snapshots in every customer account.
+EMULATOR_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
 
-    moto 5.2 reads MOTO_IAM_LOAD_MANAGED_POLICIES when it creates an account's IAM
-    backend; the previous value is restored afterwards.
+
+@contextlib.contextmanager
+def emulator_settings() -> Iterator[None]:
+    """Set moto up as the landing zone needs it, and restore the previous settings afterwards.
+
+    Sets EMULATOR_ENVIRONMENT, and trims moto's AWS managed policies to the ones SecureBase attaches.
     """
     import moto.iam.models as moto_iam
 
-    previous = os.environ.get("MOTO_IAM_LOAD_MANAGED_POLICIES")
-    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    previous = {name: os.environ.get(name) for name in EMULATOR_ENVIRONMENT}
+    os.environ.update(EMULATOR_ENVIRONMENT)
     # moto 5.2 parses all of its managed policies (about 1,300) for every account's IAM backend.
     # That made simulate take seconds per customer, so only the ones SecureBase attaches are kept.
     every_policy = json.loads(moto_iam.aws_managed_policies_data)
@@ -197,10 +203,11 @@ def managed_policies_loaded() -> Iterator[None]:
         with mock.patch.object(moto_iam, "aws_managed_policies_data", json.dumps(needed)):
             yield
     finally:
-        if previous is None:
-            del os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"]
-        else:
-            os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @contextlib.contextmanager
