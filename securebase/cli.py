@@ -519,21 +519,37 @@ def verify(
     Raises CommandError for missing credentials, an unreachable endpoint, or an
     account that is not an organization's management account.
     """
-    import botocore.config
-    import botocore.exceptions
-
-    from securebase.checks.organization import CheckContext, read_organization, run_checks
+    from securebase.checks.organization import CheckContext, run_checks
 
     selected = select_customers(project.config, customers)
     session = management_session(project, region)
-    client_config = botocore.config.Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 3})
 
     def make_client(service: str):
-        return session.client(service, endpoint_url=endpoint_url, config=client_config)
+        return session.client(service, endpoint_url=endpoint_url, config=_client_config())
 
-    client = make_client("organizations")
+    context = CheckContext(
+        config=project.config,
+        organization=read_live_organization(project, session, endpoint_url, stack_outputs),
+        customers=tuple(selected),
+        make_client=make_client,
+        session_for=account_sessions(session, project.settings.platform_role_name, endpoint_url),
+    )
+    return run_checks(context)
+
+
+def read_live_organization(project: Project, session, endpoint_url: str | None, stack_outputs: dict[str, Any] | None):
+    """Read the organization's snapshot through the management session.
+
+    Raises CommandError for missing credentials, an unreachable endpoint, or an
+    account that is not an organization's management account.
+    """
+    import botocore.exceptions
+
+    from securebase.checks.organization import read_organization
+
+    client = session.client("organizations", endpoint_url=endpoint_url, config=_client_config())
     try:
-        snapshot = read_organization(client, project.config, stack_outputs)
+        return read_organization(client, project.config, stack_outputs)
     except botocore.exceptions.EndpointConnectionError as error:
         raise CommandError(
             f"cannot reach {error.kwargs.get('endpoint_url', endpoint_url)}; check --endpoint-url or the network"
@@ -546,14 +562,12 @@ def verify(
             f"cannot read the organization ({code}): {error}; use credentials of the management account "
             "with organizations:Describe* and organizations:List* permissions"
         ) from None
-    context = CheckContext(
-        config=project.config,
-        organization=snapshot,
-        customers=tuple(selected),
-        make_client=make_client,
-        session_for=account_sessions(session, project.settings.platform_role_name, endpoint_url),
-    )
-    return run_checks(context)
+
+
+def _client_config():
+    import botocore.config
+
+    return botocore.config.Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 3})
 
 
 def command_verify(args: argparse.Namespace) -> int:

@@ -38,7 +38,15 @@ def verify_function(project: Any, endpoint_url: str | None, region: str | None, 
 
 def command_scan(args: argparse.Namespace) -> int:
     """Scan one customer or all, and print where each scan was stored."""
-    from securebase.cli import CommandError, _check_endpoint, load_project, read_stack_outputs, select_customers
+    from securebase.cli import (
+        CommandError,
+        _check_endpoint,
+        load_project,
+        management_session,
+        read_live_organization,
+        read_stack_outputs,
+        select_customers,
+    )
     from securebase.evidence import EvidenceError, load_scan
     from securebase.scan import scan_customer
 
@@ -51,12 +59,25 @@ def command_scan(args: argparse.Namespace) -> int:
     evidence_dir = Path(args.evidence_dir) if args.evidence_dir else project.project_dir / "evidence"
     session_for = session_factory(project, args.endpoint_url, args.region)
     run_verify = verify_function(project, args.endpoint_url, args.region, outputs)
+    # A vended account's id is in no customer file: find it as verify does, from the stack
+    # outputs, the account lock or the account's root email.
+    organization = read_live_organization(
+        project, management_session(project, args.region), args.endpoint_url, outputs
+    )
 
     complete = True
     stored = []
     for customer in customers:
         try:
-            folder = scan_customer(project.config, customer, session_for, evidence_dir, run_verify)
+            folder = scan_customer(
+                project.config,
+                customer,
+                session_for,
+                evidence_dir,
+                run_verify,
+                account_id=organization.customer_account_ids.get(customer.key),
+                endpoint_url=args.endpoint_url,
+            )
             scan = load_scan(folder)
         except EvidenceError as error:
             raise CommandError(str(error), 1) from None

@@ -57,32 +57,38 @@ def scan_customer(
     prowler: str | None = None,
     prowler_timeout: float = PROWLER_TIMEOUT_SECONDS,
     environ: Mapping[str, str] | None = None,
+    account_id: str | None = None,
+    endpoint_url: str | None = None,
 ) -> Path:
     """Scan one customer, store the evidence under `evidence_dir`, and return the scan folder.
 
     `run_verify(config, customer, session_factory)` returns check results, and only those
     naming this customer are kept. Prowler runs when `prowler` (default: `prowler` on
     PATH) exists and the customer has an account, assuming the platform role in that
-    account with `-R`. Prowler gets `environ` (default: this process's environment),
-    which keeps AWS_ENDPOINT_URL when it is set. When the management-account session
+    account with `--role`. Prowler gets `environ` (default: this process's environment)
+    with AWS_ENDPOINT_URL set to `endpoint_url` when given, so it reaches the same
+    emulator as verify rather than AWS. When the management-account session
     `session_factory(None)` has credentials, Prowler gets them, so both scanners act as the
-    same identity and Prowler assumes the role with them. Raises UnknownCustomerError (a
-    KeyError) for a customer key the configuration does not contain.
+    same identity and Prowler assumes the role with them. `account_id` is the customer's
+    account when the customer file names none, as for an account the program vended; the
+    file's own account id wins. Raises UnknownCustomerError (a KeyError) for a customer
+    key the configuration does not contain.
     """
     customer = find_customer(config.customers, customer if isinstance(customer, str) else customer.key)
+    account_id = customer.account_id or account_id
     started_at = utc_now()
     staging = new_staging_folder(evidence_dir, customer.key, started_at)
     partial: list[str] = []
 
     verify_results, verify_run = _run_verify(config, customer, session_factory, run_verify, partial)
     prowler_results, prowler_run = _run_prowler(
-        config, customer, session_factory, staging, prowler, prowler_timeout, environ, partial
+        config, customer, account_id, session_factory, staging, prowler, prowler_timeout, environ, endpoint_url, partial
     )
     record = ScanRecord(
         customer=customer.key,
         customer_name=customer.name,
         framework=customer.framework,
-        account_id=customer.account_id,
+        account_id=account_id,
         started_at=started_at,
         finished_at=utc_now(),
         sources=(verify_run, prowler_run),
@@ -98,18 +104,27 @@ def scan_all(
     session_factory: SessionFactory,
     evidence_dir: Path,
     run_verify: VerifyFunction,
+    account_ids: Mapping[str, str | None] | None = None,
     **options: Any,
 ) -> dict[str, Path]:
-    """Scan every customer in key order, and return each customer's scan folder by key."""
+    """Scan every customer in key order, and return each customer's scan folder by key.
+
+    `account_ids` gives, by customer key, the accounts of customers whose files name none.
+    """
+    known = account_ids or {}
     return {
-        customer.key: scan_customer(config, customer, session_factory, evidence_dir, run_verify, **options)
+        customer.key: scan_customer(
+            config, customer, session_factory, evidence_dir, run_verify, account_id=known.get(customer.key), **options
+        )
         for customer in config.customers
     }
 
 
-def prowler_command(customer: Customer, role_name: str, output_dir: Path, prowler: str = "prowler") -> list[str]:
-    """Return the Prowler command line that checks one customer's account against its framework."""
-    if customer.account_id is None:
+def prowler_command(
+    customer: Customer, account_id: str | None, role_name: str, output_dir: Path, prowler: str = "prowler"
+) -> list[str]:
+    """Return the Prowler command line that checks the customer's account against its framework."""
+    if account_id is None:
         raise ValueError(f"customer {customer.key} has no account id yet, so Prowler has no account to scan")
     return [
         prowler,
@@ -117,7 +132,7 @@ def prowler_command(customer: Customer, role_name: str, output_dir: Path, prowle
         "--compliance",
         PROWLER_FRAMEWORKS[customer.framework],
         "--role",
-        f"arn:aws:iam::{customer.account_id}:role/{role_name}",
+        f"arn:aws:iam::{account_id}:role/{role_name}",
         "--output-formats",
         "json-ocsf",
         "--output-directory",
@@ -160,25 +175,29 @@ def _run_verify(
 def _run_prowler(
     config: LandingZoneConfig,
     customer: Customer,
+    account_id: str | None,
     session_factory: SessionFactory,
     staging: Path,
     prowler: str | None,
     timeout: float,
     environ: Mapping[str, str] | None,
+    endpoint_url: str | None,
     partial: list[str],
 ) -> tuple[list[CheckResult], SourceRun]:
     executable = shutil.which(prowler or "prowler")
     if executable is None:
         detail = f"Prowler is not installed (no {prowler or 'prowler'} executable found)"
         return [], SourceRun("prowler", "not-run", detail)
-    if customer.account_id is None:
+    if account_id is None:
         partial.append("the customer has no AWS account yet, so Prowler could not scan it")
         return [], SourceRun("prowler", "not-run", "the customer has no AWS account yet")
 
     output_dir = staging / PROWLER_FOLDER
     output_dir.mkdir()
-    command = prowler_command(customer, config.settings.platform_role_name, output_dir, executable)
+    command = prowler_command(customer, account_id, config.settings.platform_role_name, output_dir, executable)
     env = {**(os.environ if environ is None else environ), **_session_environment(session_factory)}
+    if endpoint_url:
+        env["AWS_ENDPOINT_URL"] = endpoint_url
     logger.info("running Prowler for %s: %s", customer.key, " ".join(command))
     try:
         completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
@@ -197,7 +216,7 @@ def _run_prowler(
         reason = f"Prowler finished without writing {output.name}; see {PROWLER_FOLDER}/{log.name} in the scan folder"
         return _prowler_failed(customer, partial, reason)
     try:
-        results = parse_prowler_output(output, customer.key, customer.account_id)
+        results = parse_prowler_output(output, customer.key, account_id)
     except EvidenceError as error:
         return _prowler_failed(customer, partial, f"Prowler's output could not be read: {error}")
     return results, SourceRun("prowler", "completed", _count(len(results), "finding"), len(results))

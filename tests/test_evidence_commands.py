@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+import boto3
 import pypdf
 import pytest
 
@@ -51,6 +59,61 @@ def test_scan_all_then_report(capsys, project_dir, moto_server, tmp_path):  # no
     assert "MediCorp Solutions Inc" in text
     assert "HIPAA" in text
     assert "ACME" not in text
+
+
+def recording_prowler(folder, calls):
+    """Write a `prowler` that appends its arguments and endpoint to `calls` and reports no findings."""
+    script = folder / "prowler"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import json, os, sys\n"
+        "args = sys.argv[1:]\n"
+        f"with open({str(calls)!r}, 'a') as log:\n"
+        "    log.write(json.dumps({'args': args, 'endpoint': os.environ.get('AWS_ENDPOINT_URL')}) + '\\n')\n"
+        "out = os.path.join(args[args.index('--output-directory') + 1], "
+        "args[args.index('--output-filename') + 1] + '.ocsf.json')\n"
+        "json.dump([], open(out, 'w'))\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+
+
+def test_scan_prowler_endpoint_and_account(
+    capsys, project_dir, moto_server, tmp_path, monkeypatch  # noqa: F811
+):
+    """Prowler reaches the emulator given by --endpoint-url, and the federal account the program vended."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    code, _, err = run_cli(capsys, "simulate", "--project-dir", str(project_dir), "--endpoint-url", moto_server)
+    assert code == 0, err
+    organizations = boto3.client("organizations", endpoint_url=moto_server, region_name="us-east-1")
+    federal_id = next(
+        account["Id"]
+        for account in organizations.list_accounts()["Accounts"]
+        if account["Email"] == "aws-accounts+federal-energy-board@securebase-provider.example"
+    )
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "prowler-calls.jsonl"
+    recording_prowler(bin_dir, calls)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+    code, out, err = run_cli(
+        capsys, "scan", "--all", "--project-dir", str(project_dir), "--endpoint-url", moto_server,
+        "--evidence-dir", str(tmp_path / "evidence"), "--format", "json",
+    )
+
+    assert code == 0, err
+    scans = {scan["customer"]: scan for scan in json.loads(out)["scans"]}
+    assert all(scan["partial"] == "" for scan in scans.values()), scans
+    recorded = [json.loads(line) for line in calls.read_text().splitlines()]
+    assert [call["endpoint"] for call in recorded] == [moto_server] * 3
+    roles = [call["args"][call["args"].index("--role") + 1] for call in recorded]
+    assert roles == [
+        "arn:aws:iam::222233334444:role/OrganizationAccountAccessRole",
+        f"arn:aws:iam::{federal_id}:role/OrganizationAccountAccessRole",
+        "arn:aws:iam::333344445555:role/OrganizationAccountAccessRole",
+    ]
+    (federal_scan,) = (tmp_path / "evidence" / "federal-energy-board").iterdir()
+    assert json.loads((federal_scan / "scan.json").read_text())["account_id"] == federal_id
 
 
 def test_scan_customer_required(capsys, project_dir):  # noqa: F811
