@@ -9,12 +9,13 @@ configuration problems, and never as a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import socket
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -344,8 +345,9 @@ def command_simulate(args: argparse.Namespace) -> int:
         server = _start_emulator_server(args.serve)
         endpoint_url = f"http://127.0.0.1:{args.serve}"
         try:
-            exit_code = _simulate_and_print(args, project, endpoint_url, seconds)
-            _serve_until_interrupted(server, endpoint_url)
+            with _emulator_request_log(args.serve) as log_path:
+                exit_code = _simulate_and_print(args, project, endpoint_url, seconds)
+                _serve_until_interrupted(server, endpoint_url, log_path)
         finally:
             server.stop()
     return exit_code
@@ -372,9 +374,36 @@ def _start_emulator_server(port: int):
     return server
 
 
-def _serve_until_interrupted(server, endpoint_url: str) -> None:
+@contextlib.contextmanager
+def _emulator_request_log(port: int) -> Iterator[Path]:
+    """Send the emulator's request log to a file, yield its path, and restore the logger afterwards.
+
+    moto's server logs every request through werkzeug, with a traceback for each API moto
+    lacks. A Prowler scan causes thousands of them, which would bury simulate's output.
+    """
+    import tempfile
+
+    path = Path(tempfile.gettempdir()) / f"securebase-emulator-{port}.log"
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    request_logger = logging.getLogger("werkzeug")
+    saved = (request_logger.handlers, request_logger.level, request_logger.propagate)
+    # werkzeug adds its own terminal handler only to a logger without handlers.
+    request_logger.handlers = [handler]
+    request_logger.setLevel(logging.INFO)
+    request_logger.propagate = False
+    try:
+        yield path
+    finally:
+        request_logger.handlers, level, request_logger.propagate = saved
+        request_logger.setLevel(level)
+        handler.close()
+
+
+def _serve_until_interrupted(server, endpoint_url: str, log_path: Path) -> None:
     print()
-    print(f"The emulated organization is serving at {endpoint_url}. In another shell, run for example:")
+    print(f"The emulated organization is serving at {endpoint_url} (request log: {log_path}).")
+    print("In another shell, run for example:")
     print("  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1")
     print(f"  securebase verify --endpoint-url {endpoint_url}")
     print(f"  securebase scan --all --endpoint-url {endpoint_url}")

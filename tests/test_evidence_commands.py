@@ -167,8 +167,11 @@ def test_serve_keeps_emulator_until_interrupted(capsys, project_dir, monkeypatch
     code, out, err = run_cli(capsys, "simulate", "--project-dir", str(project_dir), "--serve", str(port))
 
     assert code == 0, err
-    assert f"The emulated organization is serving at http://127.0.0.1:{port}" in out
+    log_path = Path(tempfile.gettempdir()) / f"securebase-emulator-{port}.log"
+    assert f"The emulated organization is serving at http://127.0.0.1:{port} (request log: {log_path})." in out
     assert "Emulator stopped." in out
+    assert '"POST / HTTP/1.1" 200' in log_path.read_text()
+    assert "HTTP/1.1" not in err
 
 
 def test_serve_with_endpoint_rejected(capsys, project_dir):  # noqa: F811
