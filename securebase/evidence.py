@@ -95,6 +95,11 @@ class ScanRecord:
         """Return the names of the scanners that were started, whether or not they finished."""
         return frozenset(source.name for source in self.sources if source.status != "not-run")
 
+    @property
+    def sources_completed(self) -> frozenset[str]:
+        """Return the names of the scanners that finished their run."""
+        return frozenset(source.name for source in self.sources if source.status == "completed")
+
     def source(self, name: str) -> SourceRun | None:
         """Return the run of one scanner, or None when the scan does not mention it."""
         return next((source for source in self.sources if source.name == name), None)

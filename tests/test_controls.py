@@ -294,6 +294,10 @@ def test_mapped_checks_without_repeats():
         (["PASS", "FAIL"], Rating.PARTLY_MET),
         (["FAIL"], Rating.NOT_MET),
         (["FAIL", "NO RESULT"], Rating.NOT_MET),
+        (["NOT APPLICABLE"], Rating.NO_EVIDENCE),
+        (["PASS", "NOT APPLICABLE"], Rating.MET),
+        (["PASS", "NOT APPLICABLE", "NO RESULT"], Rating.PARTLY_MET),
+        (["FAIL", "NOT APPLICABLE"], Rating.NOT_MET),
     ],
 )
 def test_rate(states, expected):
@@ -358,9 +362,41 @@ def test_assess_error_counts_as_no_result():
     assert item.rating is Rating.PARTLY_MET
     verify = item.evidence[0]
     assert verify.state == "NO RESULT"
-    assert verify.reason == "the check could not run (trail.logs-every-account is ERROR)"
-    assert item.gaps == ("No result for trail.logs-every-account because the check could not run "
+    assert verify.reason == "the check gave no PASS or FAIL (trail.logs-every-account is ERROR)"
+    assert item.gaps == ("No result for trail.logs-every-account because the check gave no PASS or FAIL "
                          "(trail.logs-every-account is ERROR).",)
+
+
+def test_prowler_no_finding_not_applicable():
+    """After a finished Prowler run, a check without findings found nothing to check, as Prowler rates it."""
+    item = assess_one([make_result("trail.logs-every-account")],
+                      requirement(prowler_checks=("cloudtrail_multi_region_enabled", "s3_bucket_default_encryption")),
+                      sources_completed=("securebase", "prowler"))
+    assert item.rating is Rating.MET
+    assert [evidence.state for evidence in item.evidence] == ["PASS", "NOT APPLICABLE", "NOT APPLICABLE"]
+    assert item.evidence[1].reason == "Prowler found no resource of this kind in the account"
+    assert item.gaps == ()
+
+
+def test_not_applicable_alone_no_evidence():
+    item = assess_one([], requirement(securebase_checks=()), sources_completed=("prowler",))
+    assert item.rating is Rating.NO_EVIDENCE
+
+
+def test_prowler_unfinished_no_result():
+    """A Prowler run that failed proves nothing about checks it did not report."""
+    item = assess_one([make_result("trail.logs-every-account")], sources_completed=("securebase",))
+    assert item.rating is Rating.PARTLY_MET
+    assert item.gaps == ("No result for cloudtrail_multi_region_enabled because Prowler did not finish in this scan.",)
+
+
+def test_prowler_manual_no_result():
+    """A check that gave only MANUAL findings (stored as ERROR) is not NOT APPLICABLE."""
+    item = assess_one([make_result("trail.logs-every-account"),
+                       make_result("cloudtrail_multi_region_enabled", "ERROR", source="prowler")],
+                      sources_completed=("securebase", "prowler"))
+    assert item.rating is Rating.PARTLY_MET
+    assert item.evidence[1].state == "NO RESULT"
 
 
 def test_assess_prowler_not_run():

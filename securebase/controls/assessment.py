@@ -3,12 +3,17 @@
 Ratings are strict, because a report that calls a requirement met without proof is
 worse than one that shows a gap:
 
-- MET: every mapped check has at least one PASS for the customer and none has a FAIL.
+- MET: at least one mapped check passed, none failed, and every other mapped check is
+  NOT APPLICABLE.
 - PARTLY MET: at least one mapped check passed, and another failed or has no result.
 - NOT MET: no mapped check passed and at least one failed.
 - NO EVIDENCE: no mapped check has a PASS or FAIL, or no check is mapped at all.
 
-An ERROR result means the check could not run, so it counts as no result.
+A Prowler check is NOT APPLICABLE when Prowler finished its run and reported no finding
+for it: Prowler reports nothing for a check when the account has no resource of that
+kind. This is how Prowler rates its own compliance requirements. When Prowler did not
+run or did not finish, such a check has no result instead. An ERROR result means the
+check could not run or could not decide (Prowler's MANUAL), so it counts as no result.
 """
 
 from __future__ import annotations
@@ -37,9 +42,10 @@ SOURCE_NAMES = {SECUREBASE_SOURCE: "securebase verify", PROWLER_SOURCE: "Prowler
 # Failing results listed per check in a requirement's gaps. The rest are counted.
 MAX_FAILURES_LISTED = 5
 
+NOT_APPLICABLE_REASON = "Prowler found no resource of this kind in the account"
 NO_CHECK_GAP = "No automated check covers this requirement, so its evidence must come from the customer's own records."
 
-CheckState = Literal["PASS", "FAIL", "NO RESULT"]
+CheckState = Literal["PASS", "FAIL", "NOT APPLICABLE", "NO RESULT"]
 
 
 class Rating(StrEnum):
@@ -137,6 +143,7 @@ def assess(
     results: Iterable[CheckResult],
     *,
     sources_run: Collection[str] = (SECUREBASE_SOURCE,),
+    sources_completed: Collection[str] = (),
     guardrails: Mapping[str, Sequence[GuardrailDocument]] | None = None,
     controls: FrameworkCatalog | None = None,
     tiers: Catalog | None = None,
@@ -144,7 +151,9 @@ def assess(
     """Rate every requirement of the customer's framework from the customer's results.
 
     `sources_run` names the scanners that ran (`securebase`, `prowler`), so a check of a
-    scanner that did not run is reported as not run rather than as missing. `guardrails`
+    scanner that did not run is reported as not run rather than as missing.
+    `sources_completed` names those that also finished: only then can a Prowler check
+    without a finding be NOT APPLICABLE. `guardrails`
     defaults to the bundled guardrail catalog. Raises ValueError when a result belongs to
     another customer or to none, because a report must be built from one customer's
     evidence only.
@@ -169,7 +178,7 @@ def assess(
         found = guardrail_controls(
             requirement.id, customer.framework, guardrails, framework.guardrails, tiers.baseline_guardrails
         )
-        assessed.append(_assess_requirement(requirement, found, by_check, set(sources_run)))
+        assessed.append(_assess_requirement(requirement, found, by_check, set(sources_run), set(sources_completed)))
     return Assessment(
         customer=customer.key,
         framework=customer.framework,
@@ -193,7 +202,7 @@ def rate(states: Sequence[CheckState]) -> Rating:
     failed = states.count("FAIL")
     if passed == 0 and failed == 0:
         return Rating.NO_EVIDENCE
-    if passed == len(states):
+    if passed + states.count("NOT APPLICABLE") == len(states):
         return Rating.MET
     if passed == 0:
         return Rating.NOT_MET
@@ -205,9 +214,10 @@ def _assess_requirement(
     guardrails: list[GuardrailControl],
     by_check: Mapping[tuple[str, str], list[CheckResult]],
     sources_run: set[str],
+    sources_completed: set[str],
 ) -> RequirementAssessment:
     evidence = [
-        _check_evidence(source, check_id, by_check.get((source, check_id), []), sources_run)
+        _check_evidence(source, check_id, by_check.get((source, check_id), []), sources_run, sources_completed)
         for source, check_id in mapped_checks(requirement, guardrails)
     ]
     rating = rate([item.state for item in evidence])
@@ -220,7 +230,9 @@ def _assess_requirement(
     )
 
 
-def _check_evidence(source: str, check_id: str, results: list[CheckResult], sources_run: set[str]) -> CheckEvidence:
+def _check_evidence(
+    source: str, check_id: str, results: list[CheckResult], sources_run: set[str], sources_completed: set[str]
+) -> CheckEvidence:
     ordered = tuple(sorted(results, key=lambda result: (result.checked_at, result.resource)))
     statuses = {result.status for result in ordered}
     if "FAIL" in statuses:
@@ -230,10 +242,12 @@ def _check_evidence(source: str, check_id: str, results: list[CheckResult], sour
     if source not in sources_run:
         reason = f"{SOURCE_NAMES.get(source, source)} was not run in this scan"
     elif ordered:
-        reason = f"the check could not run ({ordered[-1].detail.rstrip('.')})"
-    elif source == PROWLER_SOURCE:
+        reason = f"the check gave no PASS or FAIL ({ordered[-1].detail.rstrip('.')})"
+    elif source == PROWLER_SOURCE and source in sources_completed:
         # Prowler writes no finding for a check when the account has no resource it applies to.
-        reason = "Prowler reported no finding, which usually means the account has no resource of that kind"
+        return CheckEvidence(check_id, source, "NOT APPLICABLE", ordered, NOT_APPLICABLE_REASON)
+    elif source == PROWLER_SOURCE:
+        reason = "Prowler did not finish in this scan"
     else:
         reason = f"{SOURCE_NAMES.get(source, source)} returned no result"
     return CheckEvidence(check_id, source, "NO RESULT", ordered, reason)

@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from securebase.checks.organization import read_lock_account_ids
 from securebase.checks.results import utc_now
 from securebase.controls import PROWLER_SOURCE, SECUREBASE_SOURCE, Assessment, Rating, assess
 from securebase.customers import Customer
@@ -65,25 +66,42 @@ def build_report_context(config: LandingZoneConfig, customer_key: str, evidence_
     """Load the customer's latest scan, assess it, and gather the template context.
 
     A scan that no longer matches the customer's framework or account is shown on the
-    cover but its results are not used, so every requirement is rated NO EVIDENCE.
+    cover but its results are not used, so every requirement is rated NO EVIDENCE. The
+    customer's account comes from the customer file or the account lock; for a vended
+    account that neither names yet, the scan's account is taken.
     """
     customer = find_customer(config.customers, customer_key)
+    account_id = customer.account_id or read_lock_account_ids(config).get(customer.key)
     scan = latest(customer.key, evidence_dir)
-    usable = scan is not None and not scan_mismatches(scan, customer)
+    usable = scan is not None and not scan_mismatches(scan, customer, account_id)
     assessment = assess(
         customer,
         scan.results if scan and usable else (),
         sources_run=scan.record.sources_run if scan and usable else frozenset(),
+        sources_completed=scan.record.sources_completed if scan and usable else frozenset(),
         guardrails=config.guardrails or None,
         tiers=config.catalog,
     )
-    return report_context(config, customer, scan, assessment)
+    return report_context(config, customer, scan, assessment, account_id=account_id)
 
 
 def report_context(
-    config: LandingZoneConfig, customer: Customer, scan: Scan | None, assessment: Assessment, now: str | None = None
+    config: LandingZoneConfig,
+    customer: Customer,
+    scan: Scan | None,
+    assessment: Assessment,
+    now: str | None = None,
+    account_id: str | None = None,
 ) -> dict[str, Any]:
-    """Gather everything the template shows, from this customer and this customer's scan only."""
+    """Gather everything the template shows, from this customer and this customer's scan only.
+
+    `account_id` is the customer's account as the configuration knows it (default: the
+    customer file's); without one, the scan's account is shown.
+    """
+    account_id = account_id or customer.account_id
+    status = scan_status(scan, customer, account_id)
+    if account_id is None and scan is not None:
+        account_id = scan.record.account_id
     generated = parse_utc(now or utc_now())
     framework = config.catalog.frameworks[customer.framework]
     tier = config.catalog.tiers[customer.tier]
@@ -97,7 +115,7 @@ def report_context(
         "customer": {
             "key": customer.key,
             "name": customer.name,
-            "account_id": customer.account_id,
+            "account_id": account_id,
             "contact_email": customer.contact_email,
         },
         "tier_title": tier.title,
@@ -108,7 +126,7 @@ def report_context(
         "scan": scan.record if scan else None,
         "scan_folder": scan.path.name if scan else None,
         "scan_time": _scan_time(scan),
-        "status": scan_status(scan, customer),
+        "status": status,
         "assessment": assessment,
         "counts": counts,
         "total": len(assessment.requirements),
@@ -136,23 +154,28 @@ def cover_highlights(assessment: Assessment) -> dict[str, Any]:
     return {"not_met": shown_not_met, "met": shown_met, "more": more}
 
 
-def scan_mismatches(scan: Scan, customer: Customer) -> list[str]:
-    """List the ways the scan no longer matches the customer's record, e.g. after a change of tier."""
+def scan_mismatches(scan: Scan, customer: Customer, account_id: str | None = None) -> list[str]:
+    """List the ways the scan no longer matches the customer's record, e.g. after a change of tier.
+
+    `account_id` is the customer's known account (default: the customer file's). When none
+    is known, any account the scan found is taken as the customer's.
+    """
+    account_id = account_id or customer.account_id
     mismatches = []
     if scan.record.framework != customer.framework:
         mismatches.append(
             f"the scan checked framework {scan.record.framework}, but the customer's framework is now "
             f"{customer.framework}"
         )
-    if scan.record.account_id != customer.account_id:
+    if account_id is not None and scan.record.account_id != account_id:
         mismatches.append(
             f"the scan checked account {scan.record.account_id or '(none)'}, but the customer's account is now "
-            f"{customer.account_id or 'not created yet'}"
+            f"{account_id}"
         )
     return mismatches
 
 
-def scan_status(scan: Scan | None, customer: Customer) -> ScanStatus:
+def scan_status(scan: Scan | None, customer: Customer, account_id: str | None = None) -> ScanStatus:
     """State on the cover whether the evidence is missing, outdated, partial or complete."""
     if scan is None:
         return ScanStatus(
@@ -160,7 +183,7 @@ def scan_status(scan: Scan | None, customer: Customer) -> ScanStatus:
             headline="No scan found. No requirement could be checked, so every requirement is rated NO EVIDENCE.",
             reasons=("Run a scan of this customer, then generate the report again.",),
         )
-    mismatches = scan_mismatches(scan, customer)
+    mismatches = scan_mismatches(scan, customer, account_id)
     if mismatches:
         return ScanStatus(
             state="outdated",
