@@ -159,10 +159,14 @@ def _usd(amount: Decimal | float) -> str:
 
 
 def command_validate(args: argparse.Namespace) -> int:
+    from securebase.lockfile import unlocked_customers, unlocked_reminder
+
     project = load_project(Path(args.project_dir), args.stack)
     config = project.config
     documents = sum(len(documents) for documents in config.guardrails.values())
     tiers = config.tiers_in_use
+    # The lock was read and checked by load_project, so it is readable here.
+    unlocked = unlocked_customers(project.project_dir / project.settings.account_lock, config.customers)
     if args.format == "json":
         _print_json(
             {
@@ -171,6 +175,7 @@ def command_validate(args: argparse.Namespace) -> int:
                 "tiers": tiers,
                 "guardrailDocuments": documents,
                 "monthlyRevenueUsd": float(config.monthly_revenue_usd),
+                "unlockedCustomers": unlocked,
             }
         )
     else:
@@ -179,6 +184,8 @@ def command_validate(args: argparse.Namespace) -> int:
             f"({', '.join(tiers) or 'none'}), {documents} guardrail documents, monthly revenue "
             f"{_usd(config.monthly_revenue_usd)}."
         )
+        if unlocked:
+            print(f"Reminder: {unlocked_reminder(unlocked, project.settings.account_lock)}.")
     return 0
 
 

@@ -67,6 +67,23 @@ def read_lock(path: Path) -> dict[str, dict[str, Any]]:
     return {str(key): value if isinstance(value, dict) else {} for key, value in (raw.get("accounts") or {}).items()}
 
 
+def unlocked_customers(path: Path, customers: Iterable[Customer]) -> list[str]:
+    """Return the keys of customers the lock does not list yet, sorted.
+
+    Raises LockFileError when the lock cannot be read.
+    """
+    existing = read_lock(path)
+    return sorted(customer.key for customer in customers if customer.key not in existing)
+
+
+def unlocked_reminder(keys: Iterable[str], lock_name: str) -> str:
+    """Return the reminder to lock new customers' root emails, naming them."""
+    return (
+        f"{lock_name} does not list {', '.join(keys)} yet; run `securebase lock` and commit {lock_name}, "
+        "so that a later edit cannot change their root emails"
+    )
+
+
 def missing_entries(
     customers: Iterable[Customer], existing: Mapping[str, Any], known_account_ids: Mapping[str, str] | None = None
 ) -> list[LockEntry]:

@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 
 from securebase.landing_zone import build_landing_zone, export_outputs
+from securebase.lockfile import unlocked_customers, unlocked_reminder
 from securebase.organization_facts import read_organization_facts
 from securebase.problems import ConfigurationError
 from securebase.security_baseline import build_security_baseline, prepare_security_baseline
@@ -61,6 +62,9 @@ def run(project_dir: Path) -> None:
     except (SettingsError, ConfigurationError) as error:
         # RunError ends the program with the message alone, without a Python traceback.
         raise pulumi.RunError(str(error)) from None
+    unlocked = unlocked_customers(project_dir / settings.account_lock, config.customers)
+    if unlocked:
+        pulumi.log.warn(unlocked_reminder(unlocked, settings.account_lock))
     # Raises RunError on invalid baseline settings or an unreadable Identity Center, still
     # before any resource is registered.
     baseline_reads = prepare_security_baseline(config)

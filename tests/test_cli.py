@@ -113,6 +113,28 @@ def test_validate_json(capsys, project_dir):
 
     assert code == 0
     assert json.loads(out)["customers"] == 3
+    assert json.loads(out)["unlockedCustomers"] == []
+
+
+def test_validate_reminds_to_lock(capsys, project_dir):
+    write_customer(
+        project_dir,
+        "globex-bank",
+        name="Globex Bank",
+        tier="fintech",
+        framework="soc2",
+        prefix="globex",
+        contact_email="it@globex.example",
+    )
+    code, out, err = run_cli(capsys, "validate", "--project-dir", str(project_dir))
+
+    assert code == 0, err
+    assert out.startswith("Configuration is valid: 4 customers")
+    assert ("Reminder: accounts.lock.yaml does not list globex-bank yet; run `securebase lock` and commit "
+            "accounts.lock.yaml, so that a later edit cannot change their root emails.") in out
+
+    code, out, _ = run_cli(capsys, "validate", "--project-dir", str(project_dir), "--format", "json")
+    assert json.loads(out)["unlockedCustomers"] == ["globex-bank"]
 
 
 def test_missing_customer_folder(capsys, project_dir):

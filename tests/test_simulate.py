@@ -162,6 +162,21 @@ def test_bundled_account_tags(tmp_path):
     assert tags["managed-by"] == "securebase"
 
 
+def test_program_warns_of_unlocked_customer(tmp_path):
+    project = bundled_project(tmp_path)
+    write_customer(project.project_dir, "globex-bank", name="Globex Bank", tier="fintech", framework="soc2",
+                   prefix="globex", contact_email="it@globex.example")
+    project = load_project(project.project_dir, "dev")
+    with mock_aws():
+        result = simulate(project)
+
+    warnings = [message for severity, message in result.program_messages if "securebase lock" in message]
+    assert warnings == [
+        "accounts.lock.yaml does not list globex-bank yet; run `securebase lock` and commit accounts.lock.yaml, "
+        "so that a later edit cannot change their root emails"
+    ]
+
+
 def test_scp_disabled_root_ends_enabled(tmp_path):
     project = bundled_project(tmp_path)
     with mock_aws():
