@@ -25,7 +25,7 @@ import yaml
 
 from securebase.aws_sessions import account_sessions
 from securebase.checks.results import CheckResult
-from securebase.problems import ConfigurationError
+from securebase.problems import ConfigurationError, yaml_error_line
 from securebase.settings import CONFIG_NAMESPACE, Settings, SettingsError, settings_from_mapping
 from securebase.validation import LandingZoneConfig, load_landing_zone
 
@@ -67,11 +67,12 @@ def read_stack_config(project_dir: Path, stack: str) -> dict[str, Any]:
             f"stack file {path} not found; pass --stack with the name of an existing Pulumi.<stack>.yaml, "
             f"or create it with `pulumi stack init {stack}`"
         )
+    text = path.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path.name}:{mark.line + 1}" if mark is not None else path.name
+        line = yaml_error_line(error, text)
+        where = f"{path.name}:{line}" if line is not None else path.name
         reason = getattr(error, "problem", None) or str(error)
         raise CommandError(f"{where}: invalid YAML: {reason}; correct the YAML syntax at that line", 1) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("config") or {}, dict):

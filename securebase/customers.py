@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from securebase.problems import Problem, problems_from_pydantic
+from securebase.problems import Problem, problems_from_pydantic, yaml_error_line
 from securebase.settings import EMAIL_PATTERN
 
 CUSTOMER_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,48}[a-z0-9]$")
@@ -125,7 +125,6 @@ def parse_customer_file(path: Path, display_path: str) -> tuple[LoadedFile | Non
         problems.append(Problem(source=display_path, field="", rule="file is not UTF-8 text", fix="save it as UTF-8"))
         return None, problems
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
         reason = getattr(error, "problem", None) or str(error)
         problems.append(
             Problem(
@@ -133,7 +132,7 @@ def parse_customer_file(path: Path, display_path: str) -> tuple[LoadedFile | Non
                 field="",
                 rule=f"invalid YAML: {reason}",
                 fix="correct the YAML syntax at that line",
-                line=mark.line + 1 if mark is not None else None,
+                line=yaml_error_line(error, text),
             )
         )
         return None, problems

@@ -70,6 +70,19 @@ _PYDANTIC_FIXES = {
 }
 
 
+def yaml_error_line(error: Exception, text: str) -> int | None:
+    """Return the 1-based line of a YAML error in `text`, or None when PyYAML gives no position.
+
+    At the end of the input PyYAML points one line past the last one, so the line is
+    capped at the file's last line.
+    """
+    mark = getattr(error, "problem_mark", None)
+    if mark is None:
+        return None
+    last_line = max(len(text.splitlines()), 1)
+    return min(mark.line + 1, last_line)
+
+
 def problems_from_pydantic(
     error: ValidationError,
     *,

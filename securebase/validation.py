@@ -22,7 +22,7 @@ from securebase.catalog import Catalog, load_catalog
 from securebase.customers import Customer, LoadedFile, customer_files, parse_customer_file
 from securebase.guardrails import POLICY_NAME_PREFIX, GuardrailDocument, bundled_catalog_dir, load_guardrail_set
 from securebase.organization_facts import OrganizationFacts
-from securebase.problems import ConfigurationError, Problem
+from securebase.problems import ConfigurationError, Problem, yaml_error_line
 from securebase.settings import Settings
 from securebase.tags import ALLOWED_CHARACTERS, disallowed_characters
 
@@ -327,17 +327,17 @@ def _check_account_lock(
     if not path.exists():
         return []
     source = _display(path, project_dir)
+    text = path.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
         return [
             Problem(
                 source=source,
                 field="",
                 rule=f"invalid YAML: {getattr(error, 'problem', error)}",
                 fix="correct the YAML syntax, or regenerate the lock with `securebase lock`",
-                line=mark.line + 1 if mark else None,
+                line=yaml_error_line(error, text),
             )
         ]
     entries = raw.get("accounts", {}) if isinstance(raw, dict) else None

@@ -105,6 +105,13 @@ def test_yaml_syntax_error_names_line(tmp_path):
     assert re.search(r"customers/broken\.yaml:3: invalid YAML: expected ',' or '\]'", _problems(project))
 
 
+def test_yaml_error_at_end_names_last_line(tmp_path):
+    """PyYAML places an unclosed bracket at the end one line past the file; the report names the last line."""
+    project = _write(tmp_path, {"broken.yaml": "name: Broken\ntier: fintech\ntags: {a: 1\n"})
+
+    assert "customers/broken.yaml:3: invalid YAML: expected ',' or '}', but got '<stream end>'" in _problems(project)
+
+
 def test_file_must_be_mapping(tmp_path):
     project = _write(tmp_path, {"listy.yaml": "- name: x\n"})
 
@@ -178,7 +185,7 @@ def test_every_problem_reported_in_one_pass(tmp_path):
 
     assert message.startswith("3 configuration problems found; nothing was changed:")
     assert "alpha-co.yaml:2: tier: unknown tier" in message
-    assert "beta-co.yaml:2: invalid YAML" in message
+    assert "beta-co.yaml:1: invalid YAML" in message
     assert "gamma-co.yaml:5: contact_email: must be an email address" in message
 
 
@@ -193,7 +200,7 @@ def test_lock_invalid_yaml(tmp_path):
     project = _write(tmp_path, {"alpha-co.yaml": customer_fields()})
     (project / "accounts.lock.yaml").write_text("accounts: [\n")
 
-    assert "accounts.lock.yaml:2: invalid YAML" in _problems(project)
+    assert "accounts.lock.yaml:1: invalid YAML" in _problems(project)
 
 
 def test_lock_account_id_differs(tmp_path):
