@@ -76,10 +76,18 @@ def unlocked_customers(path: Path, customers: Iterable[Customer]) -> list[str]:
     return sorted(customer.key for customer in customers if customer.key not in existing)
 
 
+# Customers named in the reminder; a first run with thousands of customers names only these.
+REMINDER_NAMES_SHOWN = 10
+
+
 def unlocked_reminder(keys: Iterable[str], lock_name: str) -> str:
-    """Return the reminder to lock new customers' root emails, naming them."""
+    """Return the reminder to lock new customers' root emails, naming the first few."""
+    keys = list(keys)
+    named = ", ".join(keys[:REMINDER_NAMES_SHOWN])
+    if len(keys) > REMINDER_NAMES_SHOWN:
+        named += f" and {len(keys) - REMINDER_NAMES_SHOWN} more"
     return (
-        f"{lock_name} does not list {', '.join(keys)} yet; run `securebase lock` and commit {lock_name}, "
+        f"{lock_name} does not list {named} yet; run `securebase lock` and commit {lock_name}, "
         "so that a later edit cannot change their root emails"
     )
 

@@ -137,6 +137,17 @@ def test_validate_reminds_to_lock(capsys, project_dir):
     assert json.loads(out)["unlockedCustomers"] == ["globex-bank"]
 
 
+def test_lock_reminder_names_first_ten():
+    from securebase.lockfile import unlocked_reminder
+
+    keys = [f"customer-{number:03d}" for number in range(12)]
+    message = unlocked_reminder(keys, "accounts.lock.yaml")
+
+    assert message.startswith("accounts.lock.yaml does not list customer-000, customer-001,")
+    assert "customer-009 and 2 more yet;" in message
+    assert "customer-010" not in message
+
+
 def test_missing_customer_folder(capsys, project_dir):
     for path in (project_dir / "customers").iterdir():
         path.unlink()
