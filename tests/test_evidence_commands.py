@@ -155,6 +155,8 @@ def test_report_without_scan_says_so(capsys, project_dir, tmp_path):  # noqa: F8
     assert code == 0, err
     (html,) = (tmp_path / "out").glob("*.html")
     assert "no scan" in html.read_text().lower()
+    assert "report for acme-finance: No scan found." in err
+    assert "Run a scan of this customer, then generate the report again." in err
 
 
 def test_serve_keeps_emulator_until_interrupted(capsys, project_dir, monkeypatch):  # noqa: F811

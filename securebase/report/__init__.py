@@ -59,6 +59,9 @@ def render_report(config: LandingZoneConfig, customer_key: str, evidence_dir: Pa
     html_path.write_text(html, encoding="utf-8")
     write_pdf(html, pdf_path)
     logger.info("report for %s written to %s and %s", customer.key, html_path, pdf_path)
+    status = context["status"]
+    if status.state != "complete":
+        logger.warning("report for %s: %s %s", customer.key, status.headline, " ".join(status.reasons))
     return html_path, pdf_path
 
 
