@@ -266,7 +266,8 @@ def _read_json(path: Path) -> Any:
 def parse_prowler_output(path: Path, customer_key: str, account_id: str | None) -> list[CheckResult]:
     """Read Prowler's JSON-OCSF (`*.ocsf.json`) or CSV (`*.csv`) output as the customer's check results.
 
-    MANUAL findings are left out because Prowler did not evaluate them. Muted FAIL findings
+    MANUAL findings become ERROR results, because Prowler could not decide them and a
+    check that only produced them has no result rather than nothing to check. Muted FAIL findings
     stay FAIL with a note, because muting hides a failure without fixing it. Findings on
     an account other than `account_id` are left out and logged, so a misdirected run
     cannot put another account's findings in this customer's evidence. Raises
@@ -280,25 +281,23 @@ def parse_prowler_output(path: Path, customer_key: str, account_id: str | None) 
         raise EvidenceError(f"{path}: unknown Prowler output format; expected a .ocsf.json or .csv file")
 
     results = []
-    skipped_manual = 0
     foreign: set[str] = set()
     for finding in findings:
-        if finding["status"] == "MANUAL":
-            skipped_manual += 1
-            continue
         if account_id and finding["account"] and finding["account"] != account_id:
             foreign.add(finding["account"])
             continue
-        if finding["status"] not in ("PASS", "FAIL"):
-            raise EvidenceError(f"{path}: finding for {finding['check_id']} has unknown status {finding['status']!r}")
-        detail = finding["detail"]
-        if finding["muted"] and finding["status"] == "FAIL":
+        status, detail = finding["status"], finding["detail"]
+        if status == "MANUAL":
+            status, detail = "ERROR", f"Prowler needs a manual review: {detail}"
+        elif status not in ("PASS", "FAIL"):
+            raise EvidenceError(f"{path}: finding for {finding['check_id']} has unknown status {status!r}")
+        if finding["muted"] and status == "FAIL":
             detail = f"{detail} (muted in Prowler)"
         results.append(
             CheckResult(
                 check_id=finding["check_id"],
                 title=finding["title"],
-                status=finding["status"],
+                status=status,
                 detail=detail,
                 customer=customer_key,
                 resource=finding["resource"],
@@ -306,8 +305,6 @@ def parse_prowler_output(path: Path, customer_key: str, account_id: str | None) 
                 source="prowler",
             )
         )
-    if skipped_manual:
-        logger.debug("%s: left out %d MANUAL Prowler findings", path, skipped_manual)
     if foreign:
         logger.warning(
             "%s: left out findings for accounts %s, which are not customer %s's account %s",
@@ -342,11 +339,13 @@ def _ocsf_findings(path: Path) -> list[dict[str, Any]]:
 
 
 def _ocsf_time(item: dict[str, Any]) -> str:
-    if item.get("time_dt"):
-        return format_utc(parse_utc(str(item["time_dt"])))
+    # Prowler 5 writes time_dt in the scanning machine's local time without an offset, and
+    # time as Unix seconds, which is unambiguous; time_dt is only the fallback.
     if item.get("time") is not None:
         return format_utc(datetime.fromtimestamp(int(item["time"]), tz=UTC))
-    raise ValueError("no time_dt or time")
+    if item.get("time_dt"):
+        return format_utc(parse_utc(str(item["time_dt"])))
+    raise ValueError("no time or time_dt")
 
 
 def _csv_findings(path: Path) -> list[dict[str, Any]]:

@@ -1,4 +1,9 @@
-"""Compliance reports rendered from the synthetic scan fixture, checked as HTML and as PDF text."""
+"""Compliance reports rendered from the recorded scans in tests/fixtures, checked as HTML and as PDF text.
+
+The fixture scans come from real runs of `securebase scan` (Prowler included) against the
+emulated organization, so the tests read their expected values from the fixture rather than
+naming particular findings.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +16,19 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 from pypdf import PdfReader
 
 from securebase.controls import Rating, assess, load_framework_catalog
-from securebase.evidence import EvidenceError, UnknownCustomerError, latest
+from securebase.evidence import EvidenceError, UnknownCustomerError, latest, parse_utc
 from securebase.report import build_report_context, render_html, render_report, requirement_anchor
 from securebase.settings import settings_from_mapping
 from securebase.validation import load_landing_zone
-from tests.support import REPO, stack_config
+from tests.support import REPO, make_project, stack_config
 
 FIXTURES = REPO / "tests" / "fixtures" / "scans"
+# Federal before its account was vended, and ACME scanned without Prowler installed.
+PARTIAL_FIXTURES = REPO / "tests" / "fixtures" / "scans-partial"
 VOID_ELEMENTS = {"meta", "br", "hr", "img", "link", "input"}
 
 
@@ -105,7 +113,7 @@ class _WarningCollector(logging.Handler):
 
 @pytest.fixture(scope="module")
 def rendering(config, tmp_path_factory):
-    """Render every bundled customer's report from the fixture, plus MediCorp's without any scan."""
+    """Render every bundled customer's report from the fixture, plus reports from missing and partial scans."""
     out = tmp_path_factory.mktemp("reports")
     collector = _WarningCollector()
     weasyprint_logger = logging.getLogger("weasyprint")
@@ -117,9 +125,17 @@ def rendering(config, tmp_path_factory):
         }
         empty = tmp_path_factory.mktemp("no-evidence")
         missing = _Rendered(*render_report(config, "medicorp-health", empty, out / "missing"))
+        partial = _Rendered(*render_report(config, "federal-energy-board", PARTIAL_FIXTURES, out / "partial"))
+        no_prowler = _Rendered(*render_report(config, "acme-finance", PARTIAL_FIXTURES, out / "no-prowler"))
     finally:
         weasyprint_logger.removeHandler(collector)
-    return {"reports": reports, "missing": missing, "warnings": collector.messages}
+    return {
+        "reports": reports,
+        "missing": missing,
+        "partial": partial,
+        "no_prowler": no_prowler,
+        "warnings": collector.messages,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -130,8 +146,22 @@ def medicorp(rendering):
 def expected_assessment(config, key):
     customer = next(customer for customer in config.customers if customer.key == key)
     scan = latest(key, FIXTURES)
-    return assess(customer, scan.results, sources_run=scan.record.sources_run, guardrails=config.guardrails,
-                  tiers=config.catalog)
+    return assess(customer, scan.results, sources_run=scan.record.sources_run,
+                  sources_completed=scan.record.sources_completed, guardrails=config.guardrails, tiers=config.catalog)
+
+
+def first_rated(assessment, rating):
+    return next(item for item in assessment.requirements if item.rating is rating)
+
+
+def not_met_by_prowler(assessment):
+    """Return the first NOT MET requirement with a failing Prowler check."""
+    return next(
+        item
+        for item in assessment.requirements
+        if item.rating is Rating.NOT_MET
+        and any(evidence.source == "prowler" and evidence.state == "FAIL" for evidence in item.evidence)
+    )
 
 
 # Files and layout -------------------------------------------------------------------------------
@@ -149,16 +179,19 @@ def test_stylesheet_applied_without_warnings(rendering):
 
 
 def test_cover_facts(medicorp):
+    record = latest("medicorp-health", FIXTURES).record
     cover = text_of(by_id(medicorp.root, "cover"))
     assert "MediCorp Solutions Inc (medicorp-health)" in cover
     assert "Healthcare" in cover
     assert "HIPAA Security Rule" in cover
     assert "333344445555" in cover
     assert datetime.now(UTC).strftime("%d %B %Y") in cover
-    assert "2026-12-01 02:00 UTC (12 min)" in cover
+    assert parse_utc(record.started_at).strftime("%Y-%m-%d %H:%M UTC") in cover
     assert "Scan complete." in cover
-    assert "securebase verify: completed (10 results)" in cover
-    assert "Prowler: completed (36 findings)" in cover
+    verify_run, prowler_run = record.source("securebase"), record.source("prowler")
+    assert f"securebase verify: completed ({verify_run.detail})" in cover
+    assert f"Prowler: completed ({prowler_run.detail})" in cover
+    assert prowler_run.result_count > 0, "the fixture should hold a Prowler run with findings"
 
 
 def test_cover_counts_match_assessment(config, medicorp):
@@ -170,10 +203,19 @@ def test_cover_counts_match_assessment(config, medicorp):
     assert counts[Rating.NOT_MET] > 0, "the fixture should have requirements not met"
 
 
-def test_cover_lists_met_and_not_met(medicorp):
+def test_cover_lists_met_and_not_met(config, medicorp):
+    assessment = expected_assessment(config, "medicorp-health")
     highlights = text_of(by_id(medicorp.root, "highlights"))
-    assert "164.308(a)(3)(ii)(C) Termination procedures: iam_rotate_access_key_90_days failed" in highlights
-    assert "164.308(a)(1)(ii)(A) Risk analysis: 3 checks passed, last checked 2026-12-01T02:04:07Z" in highlights
+    not_met = first_rated(assessment, Rating.NOT_MET)
+    assert f"{not_met.requirement.id} {not_met.requirement.title[:40]}" in highlights
+    assert not_met.gaps[0][:60] in highlights
+    met = first_rated(assessment, Rating.MET)
+    passed_checks = [evidence for evidence in met.evidence if evidence.state == "PASS"]
+    last_checked = max(evidence.last_checked for evidence in passed_checks)
+    count = len(passed_checks)
+    passed = f"{count} check passed" if count == 1 else f"{count} checks passed"
+    assert f"{met.requirement.id} {met.requirement.title[:40]}" in highlights
+    assert f"{passed}, last checked {last_checked}" in highlights
 
 
 def test_summary_table_counts_per_section(config, medicorp):
@@ -212,16 +254,42 @@ def test_one_section_per_requirement(config, medicorp):
         assert headings == ["Controls", "Evidence", "Gaps"], requirement_id
 
 
-def test_requirement_not_met_shows_failure(medicorp):
+def test_requirement_not_met_shows_failure(config, medicorp):
+    item = not_met_by_prowler(expected_assessment(config, "medicorp-health"))
     section = next(s for s in with_class(medicorp.root, "section", "requirement")
-                   if s.get("data-requirement") == "164.308(a)(3)(ii)(C)")
+                   if s.get("data-requirement") == item.requirement.id)
     assert section.get("data-rating") == "NOT MET"
     rows = [text_of(row) for row in with_class(section, "tr", "state-fail")]
-    failure = next(result for result in latest("medicorp-health", FIXTURES).results
-                   if result.check_id == "iam_rotate_access_key_90_days")
-    assert rows == [f"iam_rotate_access_key_90_days Prowler FAIL {failure.checked_at} 1 of 1 failed. {failure.detail}"]
+    failing = [evidence for evidence in item.evidence if evidence.state == "FAIL"]
+    assert len(rows) == len(failing)
+    for evidence, row in zip(failing, rows, strict=True):
+        source = "Prowler" if evidence.source == "prowler" else "SecureBase"
+        assert row.startswith(f"{evidence.check_id} {source} FAIL {evidence.last_checked} "), row
+        assert f"{len(evidence.failures)} of {len(evidence.results)} failed." in row
     gaps = text_of(with_class(section, "ul", "gaps")[0])
-    assert "arn:aws:iam::333344445555:user/etl-batch" in gaps
+    first_failure = failing[0].failures[0]
+    assert first_failure.resource in gaps
+    assert first_failure.detail[:60] in gaps
+
+
+def test_not_applicable_checks_listed(config, medicorp):
+    """Prowler checks without a finding are named under the evidence, not shown as results."""
+    assessment = expected_assessment(config, "medicorp-health")
+    item = next(
+        item
+        for item in assessment.requirements
+        if item.rating is Rating.MET and any(evidence.state == "NOT APPLICABLE" for evidence in item.evidence)
+    )
+    section = next(s for s in with_class(medicorp.root, "section", "requirement")
+                   if s.get("data-requirement") == item.requirement.id)
+    listed = text_of(with_class(section, "p", "not-applicable")[0])
+    table = text_of(with_class(section, "table", "evidence")[0])
+    for evidence in item.evidence:
+        if evidence.state == "NOT APPLICABLE":
+            assert evidence.check_id in listed
+            assert evidence.check_id not in table
+        else:
+            assert evidence.check_id in table
 
 
 def test_requirement_lists_guardrail_controls(medicorp):
@@ -254,17 +322,23 @@ def test_attribution(medicorp):
 # PDF ----------------------------------------------------------------------------------------------------
 
 
-def test_pdf_text(medicorp):
+def test_pdf_text(config, medicorp):
+    assessment = expected_assessment(config, "medicorp-health")
+    not_met = first_rated(assessment, Rating.NOT_MET)
+    met = first_rated(assessment, Rating.MET)
     assert len(medicorp.pages) > 5
     first = squeeze(medicorp.pages[0])
     for expected in ("HIPAA Security Rule", "MediCorp Solutions Inc", "333344445555", "Scan complete.",
-                     "NOT MET", "Termination procedures", "Risk analysis"):
+                     "NOT MET", "MET", not_met.requirement.id, not_met.requirement.title[:40],
+                     not_met.gaps[0][:60], met.requirement.id, met.requirement.title[:40], "passed, last checked"):
         assert squeeze(expected) in first, f"page 1 lacks {expected!r}"
     assert "Summary by section" in medicorp.pages[1]
     assert "164.308 Administrative Safeguards" in medicorp.pages[1]
     whole = squeeze(medicorp.pdf)
     assert squeeze("Shared responsibility") in whole
-    assert squeeze("iam_rotate_access_key_90_days") in whole
+    failing_check = next(evidence.check_id for evidence in not_met_by_prowler(assessment).evidence
+                         if evidence.state == "FAIL")
+    assert squeeze(failing_check) in whole
     assert squeeze("Page 2 of") in whole
 
 
@@ -287,7 +361,7 @@ def test_missing_scan_nothing_met(rendering):
 
 
 def test_partial_scan_says_so(rendering):
-    federal = rendering["reports"]["federal-energy-board"]
+    federal = rendering["partial"]
     status = by_id(federal.root, "scan-status")
     assert "status-partial" in status.get("class")
     text = text_of(status)
@@ -301,13 +375,13 @@ def test_partial_scan_says_so(rendering):
 
 def test_partial_scan_guardrails_not_met_without_account(rendering):
     """Guardrails attached to an OU are no evidence for an account that is not in it yet."""
-    federal = rendering["reports"]["federal-energy-board"]
+    federal = rendering["partial"]
     ratings = {section.get("data-rating") for section in with_class(federal.root, "section", "requirement")}
     assert "MET" not in ratings
 
 
 def test_prowler_not_run_notice(rendering):
-    acme = rendering["reports"]["acme-finance"]
+    acme = rendering["no_prowler"]
     cover = text_of(by_id(acme.root, "cover"))
     assert "Prowler: not run (Prowler is not installed" in cover
     assert "Prowler was not run in this scan" in cover
@@ -318,14 +392,24 @@ def test_prowler_not_run_notice(rendering):
 
 def identifying_values(config, customer) -> list[str]:
     values = [customer.name, customer.key, customer.contact_email, config.catalog.frameworks[customer.framework].title]
-    if customer.account_id:
-        values.append(customer.account_id)
+    # The federal account was vended in the emulated organization, so only its scan knows the id.
+    account_id = customer.account_id or latest(customer.key, FIXTURES).record.account_id
+    values.append(account_id)
     return values
 
 
-@pytest.mark.parametrize("key", ["acme-finance", "medicorp-health", "federal-energy-board"])
-def test_report_names_no_other_customer(config, rendering, key):
-    report = rendering["reports"][key]
+@pytest.mark.parametrize(
+    ("key", "rendered"),
+    [
+        ("acme-finance", "reports"),
+        ("medicorp-health", "reports"),
+        ("federal-energy-board", "reports"),
+        ("federal-energy-board", "partial"),
+        ("acme-finance", "no_prowler"),
+    ],
+)
+def test_report_names_no_other_customer(config, rendering, key, rendered):
+    report = rendering[rendered][key] if rendered == "reports" else rendering[rendered]
     html = report.html
     pdf = squeeze(report.pdf)
     own = next(customer for customer in config.customers if customer.key == key)
@@ -382,3 +466,31 @@ def test_outdated_scan_not_used(config, tmp_path):
     assert "the scan checked account 333344440000, but the customer's account is now 333344445555" in text
     ratings = {section.get("data-rating") for section in with_class(root, "section", "requirement")}
     assert ratings == {"NO EVIDENCE"}
+
+
+def test_vended_account_taken_from_scan(rendering):
+    """A vended account in no customer file or lock entry is shown from the scan, and the scan is used."""
+    federal = rendering["reports"]["federal-energy-board"]
+    account_id = latest("federal-energy-board", FIXTURES).record.account_id
+    assert account_id is not None
+    assert f"AWS account {account_id}" in text_of(by_id(federal.root, "cover"))
+    assert "status-complete" in by_id(federal.root, "scan-status").get("class")
+    ratings = {section.get("data-rating") for section in with_class(federal.root, "section", "requirement")}
+    assert "MET" in ratings
+
+
+def test_locked_account_differs_from_scan(tmp_path):
+    """Once the lock pins the vended account, a scan of any other account is outdated."""
+    project_dir = make_project(tmp_path)
+    lock = yaml.safe_load((project_dir / "accounts.lock.yaml").read_text())
+    lock["accounts"]["federal-energy-board"]["account_id"] = "444455556666"
+    (project_dir / "accounts.lock.yaml").write_text(yaml.safe_dump(lock))
+    values = {key.split(":", 1)[1]: value for key, value in stack_config().items() if key.startswith("securebase:")}
+    config = load_landing_zone(settings_from_mapping(values, "Pulumi.dev.yaml"), project_dir)
+
+    root = parse_html(render_html(build_report_context(config, "federal-energy-board", FIXTURES)))
+    text = text_of(by_id(root, "scan-status"))
+    scanned = latest("federal-energy-board", FIXTURES).record.account_id
+    assert text.startswith("Outdated scan.")
+    assert f"the scan checked account {scanned}, but the customer's account is now 444455556666" in text
+    assert "AWS account 444455556666" in text_of(by_id(root, "cover"))

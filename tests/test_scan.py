@@ -6,6 +6,7 @@ import json
 import os
 import stat
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -18,6 +19,7 @@ from securebase.evidence import (
     SourceRun,
     UnknownCustomerError,
     customer_folder,
+    format_utc,
     latest,
     list_scans,
     load_scan,
@@ -195,17 +197,30 @@ def test_scan_record_partial_and_sources():
 # Prowler output -----------------------------------------------------------------------------------
 
 
+def evaluated(raw: list[dict]) -> list[dict]:
+    """Return the findings Prowler evaluated, leaving out MANUAL ones."""
+    return [item for item in raw if item["status_code"] != "MANUAL"]
+
+
 def test_parse_ocsf_fixture():
+    """Prowler 5's real JSON-OCSF output, recorded against the emulated organization, is read in full."""
     results = parse_prowler_output(MEDICORP_OCSF, "medicorp-health", "333344445555")
     raw = json.loads(MEDICORP_OCSF.read_text())
-    assert len(results) == len(raw) - 1, "the one MANUAL finding must be left out"
+    assert len(evaluated(raw)) < len(raw), "the recorded run should include MANUAL findings"
+    assert len(results) == len(raw)
     assert {result.source for result in results} == {"prowler"}
     assert {result.customer for result in results} == {"medicorp-health"}
-    first = results[0]
-    assert first.check_id == "config_recorder_all_regions_enabled"
-    assert first.status == "PASS"
-    assert first.checked_at == "2026-12-01T02:04:00Z"
-    assert first.resource == "arn:aws:config:us-east-1:333344445555:recorder"
+    assert {result.status for result in results} == {"PASS", "FAIL", "ERROR"}
+    for result, item in zip(results, raw, strict=True):
+        assert result.check_id == item["metadata"]["event_code"]
+        if item["status_code"] == "MANUAL":
+            assert result.status == "ERROR"
+            assert result.detail == f"Prowler needs a manual review: {item['status_detail']}"
+        else:
+            assert result.status == item["status_code"]
+        assert result.resource == item["resources"][0]["uid"]
+        assert result.checked_at == format_utc(datetime.fromtimestamp(item["time"], tz=UTC))
+        assert result.title == item["finding_info"]["title"]
 
 
 def test_parse_ocsf_drops_other_account(tmp_path):
@@ -228,10 +243,20 @@ def test_parse_ocsf_marks_muted_failure(tmp_path):
     assert result.detail.endswith("(muted in Prowler)")
 
 
-def test_parse_ocsf_epoch_time(tmp_path):
+def test_parse_ocsf_prefers_unix_time(tmp_path):
+    """time_dt is Prowler's local time without an offset, so the Unix time decides."""
     raw = json.loads(MEDICORP_OCSF.read_text())[:1]
-    del raw[0]["time_dt"]
+    raw[0]["time_dt"] = "2025-12-01T03:00:00.123456"
     raw[0]["time"] = 1764554400
+    path = tmp_path / "out.ocsf.json"
+    path.write_text(json.dumps(raw))
+    assert parse_prowler_output(path, "medicorp-health", "333344445555")[0].checked_at == "2025-12-01T02:00:00Z"
+
+
+def test_parse_ocsf_time_dt_without_epoch(tmp_path):
+    raw = json.loads(MEDICORP_OCSF.read_text())[:1]
+    raw[0]["time_dt"] = "2025-12-01T02:00:00.5+00:00"
+    del raw[0]["time"]
     path = tmp_path / "out.ocsf.json"
     path.write_text(json.dumps(raw))
     assert parse_prowler_output(path, "medicorp-health", "333344445555")[0].checked_at == "2025-12-01T02:00:00Z"
@@ -276,7 +301,9 @@ def test_parse_csv(tmp_path):
     assert [(result.check_id, result.status) for result in results] == [
         ("guardduty_is_enabled", "PASS"),
         ("vpc_flow_logs_enabled", "FAIL"),
+        ("account_maintain_current_contact_details", "ERROR"),
     ]
+    assert results[2].detail == "Prowler needs a manual review: Check the contacts."
     assert results[0].checked_at == "2026-12-01T02:04:00Z"
     assert results[1].detail == "VPC vpc-0d1e has no flow logs. (muted in Prowler)"
 
@@ -338,7 +365,7 @@ def test_scan_runs_prowler_through_role(tmp_path, config):
     assert scan.record.source("prowler").status == "completed"
     assert scan.record.sources_run == frozenset({"securebase", "prowler"})
     prowler_results = [result for result in scan.results if result.source == "prowler"]
-    assert len(prowler_results) == 36
+    assert len(prowler_results) == len(json.loads(MEDICORP_OCSF.read_text()))
     assert (folder / "prowler" / "prowler-output.ocsf.json").is_file()
     assert "scan finished" in (folder / "prowler" / "prowler.log").read_text()
 
@@ -441,4 +468,29 @@ def test_prowler_framework_ids_complete(config):
 def test_prowler_command_needs_account(config):
     federal = next(customer for customer in config.customers if customer.key == "federal-energy-board")
     with pytest.raises(ValueError, match="federal-energy-board has no account id yet"):
-        prowler_command(federal, "OrganizationAccountAccessRole", Path("/tmp/out"))
+        prowler_command(federal, None, "OrganizationAccountAccessRole", Path("/tmp/out"))
+
+
+def test_scan_vended_account(tmp_path, config):
+    """A vended account's id, found in the organization, reaches Prowler and the scan record."""
+    findings = json.loads(MEDICORP_OCSF.read_text())
+    for finding in findings:
+        finding["cloud"]["account"]["uid"] = "182123048110"
+    prowler = fake_prowler(tmp_path, findings=findings)
+    folder = scan_customer(config, "federal-energy-board", fake_session, tmp_path / "evidence", verify_for([]),
+                           prowler=str(prowler), account_id="182123048110")
+    call = json.loads((tmp_path / "prowler-call.json").read_text())
+    assert call["args"][4] == "arn:aws:iam::182123048110:role/OrganizationAccountAccessRole"
+    scan = load_scan(folder)
+    assert scan.record.account_id == "182123048110"
+    assert scan.record.partial is False
+    assert {result.source for result in scan.results} == {"prowler"}
+
+
+def test_scan_file_account_wins(tmp_path, config):
+    prowler = fake_prowler(tmp_path)
+    folder = scan_customer(config, "medicorp-health", fake_session, tmp_path / "evidence", verify_for([]),
+                           prowler=str(prowler), account_id="999988887777")
+    assert load_scan(folder).record.account_id == "333344445555"
+    call = json.loads((tmp_path / "prowler-call.json").read_text())
+    assert call["args"][4] == "arn:aws:iam::333344445555:role/OrganizationAccountAccessRole"
