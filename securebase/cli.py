@@ -818,14 +818,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrHandler(logging.StreamHandler):
+    """A log handler that writes to sys.stderr as it is at each record.
+
+    A handler that kept the stream of its first call would write to a closed file once
+    the caller replaced sys.stderr, as pytest's capture does between tests.
+    """
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def _configure_logging(verbose: bool) -> None:
-    if log.handlers:
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("securebase: %(levelname)s: %(message)s"))
-    log.addHandler(handler)
+    if not any(isinstance(handler, _StderrHandler) for handler in log.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("securebase: %(levelname)s: %(message)s"))
+        log.addHandler(handler)
+        log.propagate = False
     log.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    log.propagate = False
 
 
 def main(argv: Sequence[str] | None = None) -> int:
