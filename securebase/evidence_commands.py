@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,12 @@ def command_scan(args: argparse.Namespace) -> int:
 
     complete = True
     stored = []
-    for customer in customers:
+    prowler = shutil.which("prowler")
+    for number, customer in enumerate(customers, 1):
+        if args.format == "text":
+            # A Prowler run takes minutes per account, so say what is running before it starts.
+            scanners = "securebase verify and Prowler" if prowler else "securebase verify (Prowler is not on PATH)"
+            print(f"Scanning {customer.key} ({number} of {len(customers)}) with {scanners}...", flush=True)
         try:
             folder = scan_customer(
                 project.config,

@@ -18,7 +18,9 @@ from tests.test_cli import closed_port, moto_server, project_dir, run_cli  # noq
 from tests.test_simulate import fake_credentials  # noqa: F401 - autouse fixture
 
 
-def test_scan_all_then_report(capsys, project_dir, moto_server, tmp_path):  # noqa: F811
+def test_scan_all_then_report(capsys, project_dir, moto_server, tmp_path, monkeypatch):  # noqa: F811
+    # A Prowler installed on this machine must not run here: it takes minutes per account.
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
     evidence = tmp_path / "evidence"
     code, _, err = run_cli(capsys, "simulate", "--project-dir", str(project_dir), "--endpoint-url", moto_server)
     assert code == 0, err
@@ -40,6 +42,7 @@ def test_scan_all_then_report(capsys, project_dir, moto_server, tmp_path):  # no
         assert f"{key}: " in out
         assert "(complete)" in out
         assert len(list((evidence / key).iterdir())) == 1, key
+    assert "Scanning acme-finance (1 of 3) with securebase verify (Prowler is not on PATH)..." in out
 
     code, out, err = run_cli(
         capsys,
