@@ -102,6 +102,38 @@ def customer_files(folder: Path) -> list[Path]:
     )
 
 
+def duplicate_key_problems(node: yaml.Node | None, display_path: str, parent: str = "") -> list[Problem]:
+    """Report each key that a mapping in the file repeats, at any depth.
+
+    PyYAML keeps the last value of a repeated key without a word, so a second
+    `monthly_base_price_usd:` would silently replace the first.
+    """
+    problems: list[Problem] = []
+    if isinstance(node, yaml.MappingNode):
+        first_lines: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            name = str(key_node.value)
+            field = f"{parent}.{name}" if parent else name
+            line = key_node.start_mark.line + 1
+            if name in first_lines:
+                problems.append(
+                    Problem(
+                        source=display_path,
+                        field=field,
+                        rule=f"the key already appears on line {first_lines[name]}, and YAML keeps only the last value",
+                        fix="keep one of the two lines",
+                        line=line,
+                    )
+                )
+            else:
+                first_lines[name] = line
+            problems += duplicate_key_problems(value_node, display_path, field)
+    elif isinstance(node, yaml.SequenceNode):
+        for number, item in enumerate(node.value):
+            problems += duplicate_key_problems(item, display_path, f"{parent}[{number}]")
+    return problems
+
+
 def parse_customer_file(path: Path, display_path: str) -> tuple[LoadedFile | None, list[Problem]]:
     """Parse one customer file; return it when its fields parsed, and every problem found."""
     key = path.stem
@@ -149,6 +181,7 @@ def parse_customer_file(path: Path, display_path: str) -> tuple[LoadedFile | Non
         )
         return None, problems
 
+    problems += duplicate_key_problems(node, display_path)
     lines = {
         str(key_node.value): key_node.start_mark.line + 1
         for key_node, _ in (node.value if isinstance(node, yaml.MappingNode) else [])

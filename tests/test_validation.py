@@ -112,6 +112,22 @@ def test_yaml_error_at_end_names_last_line(tmp_path):
     assert "customers/broken.yaml:3: invalid YAML: expected ',' or '}', but got '<stream end>'" in _problems(project)
 
 
+def test_duplicate_keys_reported(tmp_path):
+    """PyYAML keeps the last of two equal keys silently, so validation names every repeat."""
+    fields = customer_fields(monthly_base_price_usd=9000)
+    text = yaml.safe_dump(fields, sort_keys=False) + "monthly_base_price_usd: 1\ntags:\n  team: a\n  team: b\n"
+    project = _write(tmp_path, {"alpha-co.yaml": text})
+    lines = text.splitlines()
+    price_lines = [number for number, line in enumerate(lines, 1) if line.startswith("monthly_base_price_usd:")]
+    message = _problems(project)
+
+    assert len(price_lines) == 2
+    assert (f"customers/alpha-co.yaml:{price_lines[1]}: monthly_base_price_usd: the key already appears on line "
+            f"{price_lines[0]}, and YAML keeps only the last value. Fix: keep one of the two lines") in message
+    last = len(lines)
+    assert f"customers/alpha-co.yaml:{last}: tags.team: the key already appears on line {last - 1}" in message
+
+
 def test_file_must_be_mapping(tmp_path):
     project = _write(tmp_path, {"listy.yaml": "- name: x\n"})
 
