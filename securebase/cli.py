@@ -99,15 +99,18 @@ def load_project(project_dir: Path, stack: str) -> Project:
     return Project(project_dir=project_dir, stack=stack, stack_config=stack_config, settings=settings, config=config)
 
 
-def select_customers(config: LandingZoneConfig, keys: Sequence[str] | None):
-    """Return the customers named in `keys` (all when empty); raises CommandError on an unknown key."""
+def select_customers(config: LandingZoneConfig, keys: Sequence[str] | None, option: str = "--customer"):
+    """Return the customers named in `keys` (all when empty); raises CommandError on an unknown key.
+
+    `option` names where the keys came from, for the error message.
+    """
     if not keys:
         return config.customers
     known = {customer.key: customer for customer in config.customers}
     unknown = [key for key in keys if key not in known]
     if unknown:
         raise CommandError(
-            f"unknown customer {', '.join(repr(key) for key in unknown)} in --customer; "
+            f"unknown customer {', '.join(repr(key) for key in unknown)} in {option}; "
             f"use a customer file name without .yaml: {', '.join(sorted(known))}"
         )
     return tuple(known[key] for key in dict.fromkeys(keys))

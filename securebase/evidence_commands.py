@@ -55,7 +55,7 @@ def command_scan(args: argparse.Namespace) -> int:
     if bool(args.customer) == bool(args.all):
         raise CommandError("name one customer, or pass --all to scan every customer")
     project = load_project(Path(args.project_dir), args.stack)
-    customers = select_customers(project.config, None if args.all else [args.customer])
+    customers = select_customers(project.config, None if args.all else [args.customer], option="CUSTOMER")
     outputs = read_stack_outputs(Path(args.stack_outputs) if args.stack_outputs else None)
     evidence_dir = Path(args.evidence_dir) if args.evidence_dir else project.project_dir / "evidence"
     session_for = session_factory(project, args.endpoint_url, args.region)
@@ -94,6 +94,8 @@ def command_scan(args: argparse.Namespace) -> int:
         )
         if args.format == "text":
             status = f"partial: {partial}" if partial else "complete"
+            if not partial and "prowler" not in scan.record.sources_run:
+                status = "complete, securebase verify only: Prowler was not run"
             print(f"{customer.key}: {len(scan.results)} results stored in {folder} ({status})")
     if args.format == "json":
         print(json.dumps({"complete": complete, "scans": stored}, indent=2))
@@ -103,16 +105,24 @@ def command_scan(args: argparse.Namespace) -> int:
 def command_report(args: argparse.Namespace) -> int:
     """Render one customer's report as HTML and PDF from its latest scan."""
     from securebase.cli import CommandError, load_project
-    from securebase.evidence import EvidenceError, UnknownCustomerError
+    from securebase.evidence import EvidenceError, UnknownCustomerError, find_customer
     from securebase.report import render_report
 
     project = load_project(Path(args.project_dir), args.stack)
-    evidence_dir = Path(args.evidence_dir) if args.evidence_dir else project.project_dir / "evidence"
-    out_dir = Path(args.output_dir) if args.output_dir else project.project_dir / "reports" / args.customer
     try:
-        html_path, pdf_path = render_report(project.config, args.customer, evidence_dir, out_dir)
+        find_customer(project.config.customers, args.customer)
     except UnknownCustomerError as error:
         raise CommandError(str(error)) from None
+    evidence_dir = Path(args.evidence_dir) if args.evidence_dir else project.project_dir / "evidence"
+    out_dir = Path(args.output_dir) if args.output_dir else project.project_dir / "reports" / args.customer
+    if not evidence_dir.is_dir():
+        # Most likely a mistyped --evidence-dir: a report from it would replace a good one with an empty one.
+        raise CommandError(
+            f"evidence folder {evidence_dir} not found; pass the --evidence-dir that `securebase scan` wrote to, "
+            "or run `securebase scan` first"
+        )
+    try:
+        html_path, pdf_path = render_report(project.config, args.customer, evidence_dir, out_dir)
     except EvidenceError as error:
         raise CommandError(str(error), 1) from None
     if args.format == "json":

@@ -186,7 +186,7 @@ def _run_prowler(
 ) -> tuple[list[CheckResult], SourceRun]:
     executable = shutil.which(prowler or "prowler")
     if executable is None:
-        detail = f"Prowler is not installed (no {prowler or 'prowler'} executable found)"
+        detail = f"Prowler is not installed: no {prowler or 'prowler'} executable found"
         return [], SourceRun("prowler", "not-run", detail)
     if account_id is None:
         partial.append("the customer has no AWS account yet, so Prowler could not scan it")

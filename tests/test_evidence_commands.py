@@ -40,7 +40,7 @@ def test_scan_all_then_report(capsys, project_dir, moto_server, tmp_path, monkey
     assert code == 0, err
     for key in ("acme-finance", "federal-energy-board", "medicorp-health"):
         assert f"{key}: " in out
-        assert "(complete)" in out
+        assert "(complete, securebase verify only: Prowler was not run)" in out
         assert len(list((evidence / key).iterdir())) == 1, key
     assert "Scanning acme-finance (1 of 3) with securebase verify (Prowler is not on PATH)..." in out
 
@@ -130,7 +130,7 @@ def test_scan_unknown_customer(capsys, project_dir):  # noqa: F811
     code, _, err = run_cli(capsys, "scan", "nobody", "--project-dir", str(project_dir))
 
     assert code == 2
-    assert "'nobody'" in err
+    assert "unknown customer 'nobody' in CUSTOMER; use a customer file name without .yaml" in err
 
 
 def test_report_unknown_customer(capsys, project_dir):  # noqa: F811
@@ -141,6 +141,7 @@ def test_report_unknown_customer(capsys, project_dir):  # noqa: F811
 
 
 def test_report_without_scan_says_so(capsys, project_dir, tmp_path):  # noqa: F811
+    (tmp_path / "none").mkdir()
     code, out, err = run_cli(
         capsys,
         "report",
@@ -160,6 +161,17 @@ def test_report_without_scan_says_so(capsys, project_dir, tmp_path):  # noqa: F8
     assert "no scan" in html.read_text().lower()
     assert "report for acme-finance: No scan found." in err
     assert "Run a scan of this customer, then generate the report again." in err
+
+
+def test_report_missing_evidence_folder(capsys, project_dir, tmp_path):  # noqa: F811
+    """A mistyped --evidence-dir stops the report instead of replacing a good one with an empty one."""
+    missing = tmp_path / "evidnce"
+    code, _, err = run_cli(capsys, "report", "acme-finance", "--project-dir", str(project_dir),
+                           "--evidence-dir", str(missing), "--output-dir", str(tmp_path / "out"))
+
+    assert code == 2
+    assert f"securebase report: error: evidence folder {missing} not found" in err
+    assert not (tmp_path / "out").exists()
 
 
 def test_serve_keeps_emulator_until_interrupted(capsys, project_dir, monkeypatch):  # noqa: F811

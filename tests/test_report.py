@@ -384,6 +384,9 @@ def test_prowler_not_run_notice(rendering):
     acme = rendering["no_prowler"]
     cover = text_of(by_id(acme.root, "cover"))
     assert "Prowler: not run (Prowler is not installed" in cover
+    assert text_of(by_id(acme.root, "scan-status")) == (
+        "Scan complete, without Prowler: only the securebase verify checks have results."
+    )
     assert "Prowler was not run in this scan" in cover
 
 

@@ -200,6 +200,12 @@ def scan_status(scan: Scan | None, customer: Customer, account_id: str | None = 
             headline="Partial scan. Some checks did not run, so this report does not show the full picture.",
             reasons=scan.record.partial_reasons,
         )
+    if PROWLER_SOURCE not in scan.record.sources_run:
+        return ScanStatus(
+            state="complete",
+            headline="Scan complete, without Prowler: only the securebase verify checks have results.",
+            reasons=(),
+        )
     return ScanStatus(state="complete", headline="Scan complete.", reasons=())
 
 
