@@ -287,15 +287,16 @@ def _check_duplicates(customers: list[Customer]) -> list[Problem]:
             if len(clashing) < 2:
                 continue
             first, *others = clashing
-            values = ", ".join(repr(getattr(c, field_name)) for c in clashing)
             problems.append(
                 Problem(
                     source=first.source,
                     field=field_name,
+                    value=getattr(first, field_name),
                     line=first.lines.get(field_name),
-                    rule=f"{plural} must be unique across customers (compared ignoring case), "
-                    f"but {', '.join(c.source for c in clashing)} share it: {values}",
-                    fix=f"give each of {', '.join(c.source for c in others)} its own {field_name}",
+                    rule=f"{plural} must be unique across customers, compared ignoring case, but "
+                    f"{_and_list([c.source for c in clashing])} {'both' if len(clashing) == 2 else 'all'} use it",
+                    fix=f"give {_and_list([c.source for c in others])} "
+                    f"{'its' if len(others) == 1 else 'each their'} own {field_name}",
                 )
             )
     keys: dict[str, list[Customer]] = defaultdict(list)
@@ -313,6 +314,11 @@ def _check_duplicates(customers: list[Customer]) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _and_list(items: list[str]) -> str:
+    """Join items as English does: a, b and c."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _check_account_lock(
