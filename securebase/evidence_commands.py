@@ -71,7 +71,7 @@ def command_scan(args: argparse.Namespace) -> int:
     prowler = shutil.which("prowler")
     for number, customer in enumerate(customers, 1):
         if args.format == "text":
-            # A Prowler run takes minutes per account, so say what is running before it starts.
+            # A Prowler run takes minutes per account, so print what runs before it starts.
             scanners = "securebase verify and Prowler" if prowler else "securebase verify (Prowler is not on PATH)"
             print(f"Scanning {customer.key} ({number} of {len(customers)}) with {scanners}...", flush=True)
         try:

@@ -98,7 +98,7 @@ def report_context(
 ) -> dict[str, Any]:
     """Gather everything the template shows, from this customer and this customer's scan only.
 
-    `account_id` is the customer's account as the configuration knows it (default: the
+    `account_id` is the customer's account from the customer file or the lock (default: the
     customer file's); without one, the scan's account is shown.
     """
     account_id = account_id or customer.account_id
