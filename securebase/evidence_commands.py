@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +48,7 @@ def command_scan(args: argparse.Namespace) -> int:
         select_customers,
     )
     from securebase.evidence import EvidenceError, load_scan
-    from securebase.scan import scan_customer
+    from securebase.scan import find_prowler, scan_customer
 
     _check_endpoint(args.endpoint_url)
     if bool(args.customer) == bool(args.all):
@@ -60,15 +59,15 @@ def command_scan(args: argparse.Namespace) -> int:
     evidence_dir = Path(args.evidence_dir) if args.evidence_dir else project.project_dir / "evidence"
     session_for = session_factory(project, args.endpoint_url, args.region)
     run_verify = verify_function(project, args.endpoint_url, args.region, outputs)
-    # A vended account's id is in no customer file: find it as verify does, from the stack
-    # outputs, the account lock or the account's root email.
+    # A vended account's id is in no customer file, so find it as verify does: from the stack outputs,
+    # the account lock or the root email. An unreachable endpoint stops here, before any scan is stored.
     organization = read_live_organization(
         project, management_session(project, args.region), args.endpoint_url, outputs
     )
 
     complete = True
     stored = []
-    prowler = shutil.which("prowler")
+    prowler = find_prowler()
     for number, customer in enumerate(customers, 1):
         if args.format == "text":
             # A Prowler run takes minutes per account, so print what runs before it starts.

@@ -104,20 +104,18 @@ def scan_all(
     session_factory: SessionFactory,
     evidence_dir: Path,
     run_verify: VerifyFunction,
-    account_ids: Mapping[str, str | None] | None = None,
     **options: Any,
 ) -> dict[str, Path]:
-    """Scan every customer in key order, and return each customer's scan folder by key.
-
-    `account_ids` gives, by customer key, the accounts of customers whose files name none.
-    """
-    known = account_ids or {}
+    """Scan every customer in key order, and return each customer's scan folder by key."""
     return {
-        customer.key: scan_customer(
-            config, customer, session_factory, evidence_dir, run_verify, account_id=known.get(customer.key), **options
-        )
+        customer.key: scan_customer(config, customer, session_factory, evidence_dir, run_verify, **options)
         for customer in config.customers
     }
+
+
+def find_prowler(prowler: str | None = None) -> str | None:
+    """Return the path of the Prowler executable (default: `prowler` on PATH), or None when it is missing."""
+    return shutil.which(prowler or "prowler")
 
 
 def prowler_command(
@@ -184,7 +182,7 @@ def _run_prowler(
     endpoint_url: str | None,
     partial: list[str],
 ) -> tuple[list[CheckResult], SourceRun]:
-    executable = shutil.which(prowler or "prowler")
+    executable = find_prowler(prowler)
     if executable is None:
         detail = f"Prowler is not installed: no {prowler or 'prowler'} executable found"
         return [], SourceRun("prowler", "not-run", detail)
