@@ -24,10 +24,8 @@ from pypdf import PdfReader
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from securebase.cli import load_project  # noqa: E402
 from securebase.report import build_report_context, render_html, write_pdf  # noqa: E402
-from securebase.settings import settings_from_mapping  # noqa: E402
-from securebase.validation import load_landing_zone  # noqa: E402
-from tests.support import stack_config  # noqa: E402
 
 FIXTURES = REPO / "tests" / "fixtures" / "scans"
 
@@ -39,8 +37,7 @@ def main() -> int:
     if args.rounds < 1:
         parser.error(f"--rounds must be 1 or more, got {args.rounds}")
 
-    values = {key.split(":", 1)[1]: value for key, value in stack_config().items() if key.startswith("securebase:")}
-    config = load_landing_zone(settings_from_mapping(values, "Pulumi.dev.yaml"), REPO)
+    config = load_project(REPO, "dev").config
     totals = []
     print(f"{'customer':<22} {'results':>7} {'assess s':>9} {'html s':>7} {'pdf s':>7} {'pages':>5} {'total s':>8}")
     with tempfile.TemporaryDirectory() as folder:

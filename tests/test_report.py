@@ -19,6 +19,7 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
+from securebase.cli import load_project
 from securebase.controls import Rating, assess, load_framework_catalog
 from securebase.evidence import EvidenceError, UnknownCustomerError, latest, parse_utc
 from securebase.report import build_report_context, render_html, render_report, requirement_anchor
@@ -395,7 +396,7 @@ def test_prowler_not_run_notice(rendering):
 
 def identifying_values(config, customer) -> list[str]:
     values = [customer.name, customer.key, customer.contact_email, config.catalog.frameworks[customer.framework].title]
-    # The federal account was vended in the emulated organization, so only its scan knows the id.
+    # The federal account was vended in the emulated organization, so only its scan records the id.
     account_id = customer.account_id or latest(customer.key, FIXTURES).record.account_id
     values.append(account_id)
     return values
@@ -488,8 +489,8 @@ def test_locked_account_differs_from_scan(tmp_path):
     lock = yaml.safe_load((project_dir / "accounts.lock.yaml").read_text())
     lock["accounts"]["federal-energy-board"]["account_id"] = "444455556666"
     (project_dir / "accounts.lock.yaml").write_text(yaml.safe_dump(lock))
-    values = {key.split(":", 1)[1]: value for key, value in stack_config().items() if key.startswith("securebase:")}
-    config = load_landing_zone(settings_from_mapping(values, "Pulumi.dev.yaml"), project_dir)
+    shutil.copy(REPO / "Pulumi.dev.yaml", project_dir / "Pulumi.dev.yaml")
+    config = load_project(project_dir, "dev").config
 
     root = parse_html(render_html(build_report_context(config, "federal-energy-board", FIXTURES)))
     text = text_of(by_id(root, "scan-status"))
