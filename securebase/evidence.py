@@ -339,8 +339,8 @@ def _ocsf_findings(path: Path) -> list[dict[str, Any]]:
 
 
 def _ocsf_time(item: dict[str, Any]) -> str:
-    # Prowler 5 writes time_dt in the scanning machine's local time without an offset, and
-    # time as Unix seconds, which is unambiguous; time_dt is only the fallback.
+    # Prowler 5 writes time_dt in the scanning machine's local time without an offset. The
+    # Unix seconds in time are unambiguous, so time_dt is only the fallback.
     if item.get("time") is not None:
         return format_utc(datetime.fromtimestamp(int(item["time"]), tz=UTC))
     if item.get("time_dt"):

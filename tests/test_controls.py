@@ -368,7 +368,7 @@ def test_assess_error_counts_as_no_result():
 
 
 def test_prowler_no_finding_not_applicable():
-    """After a finished Prowler run, a check without findings found nothing to check, as Prowler rates it."""
+    """After a finished Prowler run, a check without findings is NOT APPLICABLE, as in Prowler's own ratings."""
     item = assess_one([make_result("trail.logs-every-account")],
                       requirement(prowler_checks=("cloudtrail_multi_region_enabled", "s3_bucket_default_encryption")),
                       sources_completed=("securebase", "prowler"))
@@ -391,7 +391,7 @@ def test_prowler_unfinished_no_result():
 
 
 def test_prowler_manual_no_result():
-    """A check that gave only MANUAL findings (stored as ERROR) is not NOT APPLICABLE."""
+    """Only MANUAL findings (stored as ERROR) leave a check with no result, never NOT APPLICABLE."""
     item = assess_one([make_result("trail.logs-every-account"),
                        make_result("cloudtrail_multi_region_enabled", "ERROR", source="prowler")],
                       sources_completed=("securebase", "prowler"))
